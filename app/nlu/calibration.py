@@ -1,0 +1,297 @@
+"""One calibrated confidence per target, and the thresholds that turn it into a decision, learnt by cross-validation.
+
+The scorer is a softmax over targets of a linear function of each target's signals (plus a bias per kind of target,
+and for `intent:out_of_scope` the query-level evidence that the question is about our domain at all). Its weights and
+the decision thresholds are fitted on phrasings the index did not contain: the example phrasings of intents/ are
+split into folds, and each fold is scored by an index (encoder included) built without it. So the confidences mean
+what they say on questions the bot has never seen, which is what citizens send.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from app.nlu.documents import INTENT, OUT_OF_SCOPE, PLAN, SERVICE, Document, target_kind, target_name
+from app.nlu.index import QUERY_SIGNALS, TARGET_SIGNALS, SearchIndex, Signals
+
+FOLDS = 5
+FOLD_SEED = 7
+L2_PENALTY = 1e-3
+
+# Kind-of-target indicators appended to the signals; a service is the reference (no indicator).
+KIND_FEATURES = ("is_plan", "is_smalltalk", "is_out_of_scope")
+N_FEATURES = len(TARGET_SIGNALS) + len(KIND_FEATURES) + len(QUERY_SIGNALS)
+
+# What each outcome is worth when choosing thresholds: a wrong answer costs more than an honest "I don't know" gains,
+# and answering an out-of-scope question with a service is the worst outcome.
+UTILITY = {
+    "answer_right": 1.0,
+    "answer_wrong": -3.0,
+    "clarify_containing": 0.6,
+    "clarify_missing": -0.5,
+    "fallback_in_scope": 0.0,
+    "out_of_scope_rejected": 1.0,
+    "out_of_scope_clarified": -1.0,
+    "out_of_scope_answered": -6.0,
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float  # least confidence in the best service or plan item to answer with it
+    clarify: float  # least probability that a service or plan item is meant at all, to offer the best three
+    smalltalk: float  # least confidence in a conversational intent
+
+
+@dataclass(frozen=True)
+class Calibration:
+    weights: tuple[float, ...]
+    thresholds: Thresholds
+    cross_validation: dict = field(default_factory=dict)  # what the folds measured, for the report and the manifest
+
+    def to_json(self) -> dict:
+        return {"weights": list(self.weights), "thresholds": asdict(self.thresholds), "cross_validation": self.cross_validation}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Calibration:
+        return cls(tuple(data["weights"]), Thresholds(**data["thresholds"]), data.get("cross_validation", {}))
+
+
+def design_matrix(signals: Signals, targets: Sequence[str]) -> np.ndarray:
+    """Per target: its signals, kind indicators, and the query-level signals on the out-of-scope row only."""
+    kinds = kind_indicators(tuple(targets))
+    query = np.outer(kinds[:, 2], signals.query)
+    return np.hstack([signals.targets, kinds, query]).astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def kind_indicators(targets: tuple[str, ...]) -> np.ndarray:
+    rows = []
+    for target in targets:
+        kind = target_kind(target)
+        rows.append(
+            [
+                float(kind == PLAN),
+                float(kind == INTENT and target_name(target) != OUT_OF_SCOPE),
+                float(target == f"{INTENT}:{OUT_OF_SCOPE}"),
+            ]
+        )
+    return np.array(rows, dtype=np.float32).reshape(len(targets), len(KIND_FEATURES))
+
+
+def probabilities(weights: np.ndarray, design: np.ndarray) -> np.ndarray:
+    logits = design @ weights
+    logits -= logits.max()
+    exp = np.exp(logits)
+    return exp / exp.sum()
+
+
+def fit_weights(designs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Multinomial logistic regression over targets (shared weights), L-BFGS; deterministic."""
+    x = torch.from_numpy(designs)  # (n_queries, n_targets, n_features)
+    y = torch.from_numpy(labels)
+    weights = torch.zeros(designs.shape[2], dtype=torch.float32, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weights], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(x @ weights, y) + L2_PENALTY * (weights**2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return weights.detach().numpy().astype(np.float64)
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """A phrasing scored by an index that did not contain it."""
+
+    text: str
+    target: str
+    design: np.ndarray
+    targets: tuple[str, ...]
+
+
+def assign_folds(documents: Sequence[Document], folds: int = FOLDS) -> dict[int, int]:
+    """Fold of each example document (by position), stratified per target so every fold sees every target."""
+    by_target: dict[str, list[int]] = defaultdict(list)
+    for position, document in enumerate(documents):
+        if document.kind == "example":
+            by_target[document.target].append(position)
+    generator = random.Random(FOLD_SEED)
+    fold_of = {}
+    for target in sorted(by_target):
+        positions = by_target[target]
+        generator.shuffle(positions)
+        offset = generator.randrange(folds)
+        for i, position in enumerate(positions):
+            fold_of[position] = (i + offset) % folds
+    return fold_of
+
+
+def plan_item_probes(documents: Sequence[Document]) -> dict[int, str]:
+    """Plan items no service covers have no example phrasings; their names serve as held-out questions, so the
+    scorer learns how strongly such a target must match before it is worth answering."""
+    first_passage: dict[str, int] = {}
+    for position, document in enumerate(documents):
+        if target_kind(document.target) == PLAN and document.target not in first_passage:
+            first_passage[document.target] = position
+    return {position: target for target, position in first_passage.items()}
+
+
+def held_out_signals(
+    documents: Sequence[Document], build_index: Callable[[list[Document]], SearchIndex]
+) -> list[HeldOut]:
+    fold_of = assign_folds(documents)
+    probes = plan_item_probes(documents)
+    for position in probes:
+        fold_of[position] = position % FOLDS
+    held: list[HeldOut] = []
+    for fold in range(FOLDS):
+        kept = [d for position, d in enumerate(documents) if fold_of.get(position) != fold]
+        index = build_index(kept)
+        targets = tuple(index.targets)
+        for position, document in enumerate(documents):
+            if fold_of.get(position) != fold or document.target not in targets:
+                continue
+            design = design_matrix(index.signals(document.text), targets)
+            held.append(HeldOut(document.text, document.target, design, targets))
+    return held
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the decision looks at, from the calibrated confidences of one message."""
+
+    ranked: tuple[int, ...]  # target positions, best first
+    best: int
+    best_kind: str  # service | plan | intent
+    best_confidence: float
+    service_top3: tuple[int, ...]  # the three most likely services
+    service_top3_mass: float  # probability that the right target is one of them
+    in_scope_mass: float  # probability that a service or plan item is meant at all
+    out_of_scope_mass: float
+
+
+def evidence(confidences: np.ndarray, targets: Sequence[str]) -> Evidence:
+    ranked = tuple(int(i) for i in np.argsort(-confidences, kind="stable"))
+    kinds = [target_kind(targets[i]) for i in ranked]
+    services = tuple(i for i, kind in zip(ranked, kinds) if kind == SERVICE)[:3]
+    in_scope = sum(float(confidences[i]) for i, kind in zip(ranked, kinds) if kind in (SERVICE, PLAN))
+    out_of_scope = sum(float(confidences[i]) for i in ranked if targets[i] == f"{INTENT}:{OUT_OF_SCOPE}")
+    return Evidence(
+        ranked=ranked,
+        best=ranked[0],
+        best_kind=kinds[0],
+        best_confidence=float(confidences[ranked[0]]),
+        service_top3=services,
+        service_top3_mass=float(sum(confidences[i] for i in services)),
+        in_scope_mass=in_scope,
+        out_of_scope_mass=out_of_scope,
+    )
+
+
+def decide(found: Evidence, targets: Sequence[str], thresholds: Thresholds) -> str:
+    """The decision rule, shared by the engine and the threshold search.
+
+    Answer when the best service or plan item alone is likely enough; otherwise, when the question is likely about
+    one of our services at all, offer the best three; a conversational intent when it is the best target and clear;
+    otherwise fall back. Comparing masses rather than single targets matters: a question spread over four plausible
+    services is still about our services, even if "out of scope" is more likely than each of them alone.
+    """
+    if found.best_kind == INTENT and target_name(targets[found.best]) != OUT_OF_SCOPE:
+        return "smalltalk" if found.best_confidence >= thresholds.smalltalk else "fallback"
+    if found.best_kind in (SERVICE, PLAN) and found.best_confidence >= thresholds.answer:
+        return "answer"
+    if found.service_top3 and found.in_scope_mass >= thresholds.clarify:
+        return "clarify"
+    return "fallback"
+
+
+def outcome(kind: str, found: Evidence, targets: Sequence[str], expected: str) -> str:
+    if expected == f"{INTENT}:{OUT_OF_SCOPE}":
+        return {"answer": "out_of_scope_answered", "clarify": "out_of_scope_clarified"}.get(kind, "out_of_scope_rejected")
+    if kind == "answer":
+        return "answer_right" if targets[found.best] == expected else "answer_wrong"
+    if kind == "clarify":
+        offered = [targets[i] for i in found.service_top3]
+        return "clarify_containing" if expected in offered else "clarify_missing"
+    return "fallback_in_scope"
+
+
+def choose_thresholds(held: Sequence[HeldOut], weights: np.ndarray) -> tuple[Thresholds, dict]:
+    """The thresholds with the best total utility on the held-out phrasings (services and out-of-scope ones)."""
+    scored = [
+        (evidence(probabilities(weights, h.design), h.targets), h)
+        for h in held
+        if target_kind(h.target) in (SERVICE, PLAN) or h.target == f"{INTENT}:{OUT_OF_SCOPE}"
+    ]
+    # A phrasing's outcome depends on the thresholds only through two numbers: precompute its outcome as an
+    # answer, as a clarification and as a fallback, then sweep the grid with array operations.
+    utility = {
+        kind: np.array([UTILITY[outcome(kind, found, h.targets, h.target)] for found, h in scored])
+        for kind in ("answer", "clarify", "fallback")
+    }
+    best_confidence = np.array([found.best_confidence for found, _ in scored])
+    answerable = np.array([found.best_kind in (SERVICE, PLAN) for found, _ in scored])
+    in_scope_mass = np.array([found.in_scope_mass if found.service_top3 else 0.0 for found, _ in scored])
+    smalltalk_first = np.array([found.best_kind == INTENT and target_name(h.targets[found.best]) != OUT_OF_SCOPE for found, h in scored])
+    grid = [round(float(x), 2) for x in np.arange(0.2, 0.96, 0.05)]
+    best: tuple[float, float, float] | None = None
+    for answer in grid:
+        answered = ~smalltalk_first & answerable & (best_confidence >= answer)
+        for clarify in grid:
+            clarified = ~smalltalk_first & ~answered & (in_scope_mass >= clarify)
+            total = float(np.where(answered, utility["answer"], np.where(clarified, utility["clarify"], utility["fallback"])).sum())
+            if best is None or total > best[0]:
+                best = (total, answer, clarify)
+    assert best is not None
+    everything = [(probabilities(weights, h.design), h) for h in held]
+    thresholds = Thresholds(answer=best[1], clarify=best[2], smalltalk=_smalltalk_threshold(everything))
+    counts = Counter(outcome(decide(found, h.targets, thresholds), found, h.targets, h.target) for found, h in scored)
+    return thresholds, dict(counts)
+
+
+def _smalltalk_threshold(scored: Sequence[tuple[np.ndarray, HeldOut]]) -> float:
+    """Lowest threshold at which "this is a greeting/thanks/…" is right ≥ 95% of the times it is said."""
+    for threshold in [round(float(x), 2) for x in np.arange(0.2, 0.96, 0.05)]:
+        said = [
+            (h.targets[int(np.argmax(p))], h.target)
+            for p, h in scored
+            if p.max() >= threshold and _is_smalltalk(h.targets[int(np.argmax(p))])
+        ]
+        if said and sum(got == want for got, want in said) / len(said) >= 0.95:
+            return threshold
+    return 0.95
+
+
+def _is_smalltalk(target: str) -> bool:
+    return target_kind(target) == INTENT and target_name(target) != OUT_OF_SCOPE
+
+
+def calibrate(documents: Sequence[Document], build_index: Callable[[list[Document]], SearchIndex]) -> Calibration:
+    return fit_calibration(held_out_signals(documents, build_index))
+
+
+def fit_calibration(held: Sequence[HeldOut]) -> Calibration:
+    by_shape: dict[tuple[str, ...], list[HeldOut]] = defaultdict(list)
+    for h in held:
+        if h.target in h.targets:
+            by_shape[h.targets].append(h)
+    # Folds differ in their target list only if a target lost all its documents; fit on the common shape.
+    targets, group = max(by_shape.items(), key=lambda item: len(item[1]))
+    designs = np.stack([h.design for h in group])
+    labels = np.array([targets.index(h.target) for h in group], dtype=np.int64)
+    weights = fit_weights(designs, labels)
+    thresholds, counts = choose_thresholds(group, weights)
+    top1 = float(np.mean((designs @ weights).argmax(axis=1) == labels))
+    report = {"held_out": len(group), "top1": round(top1, 4), "outcomes": counts}
+    return Calibration(tuple(float(w) for w in weights), thresholds, report)

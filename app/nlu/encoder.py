@@ -1,0 +1,212 @@
+"""Sentence encoders: a pretrained sentence-transformers model, or the builtin one trained from our own content.
+
+`settings.embedding_model` picks it. "builtin" needs no download: a `StaticEmbedding` (a bag of token vectors) over a
+BPE tokenizer learnt from knowledge/ and intents/ (BPE learns the words of Chinese, Thai and Latin text alike from
+their frequency), trained with MultipleNegativesRankingLoss so each phrasing lands near the other texts of its
+target. It trains in seconds on a CPU, is deterministic for a seed, and is saved as an ordinary
+sentence-transformers model directory (`SentenceTransformer(path)` loads it). Any other value is a model name or
+path given to `SentenceTransformer`, e.g. "paraphrase-multilingual-MiniLM-L12-v2" or a directory baked into the image.
+"""
+
+from __future__ import annotations
+
+import random
+from contextlib import contextmanager
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.base.modules.normalize import Normalize
+from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+from app.nlu.documents import Document
+from app.nlu.normalize import matching_form, normalize
+
+BUILTIN = "builtin"
+
+# Small on purpose: the corpus is a few thousand sentences and the machine has two shared cores.
+BUILTIN_VOCAB_SIZE = 6000
+BUILTIN_DIMENSION = 128
+BUILTIN_EPOCHS = 10
+BUILTIN_BATCH_SIZE = 128
+BUILTIN_LEARNING_RATE = 0.5
+BUILTIN_PAIRS_PER_TARGET = 32
+BUILTIN_SEED = 20261121
+UNKNOWN_TOKEN = "[UNK]"
+
+# Han, Thai, Latin letters and digits form separate pre-tokens, so BPE merges inside one script only.
+_PRE_TOKEN_PATTERN = r"[\p{Han}]+|[\p{Thai}]+|[\p{Latin}]+|\d+|[^\s\p{Han}\p{Thai}\p{Latin}\d]+"
+
+
+def is_builtin(spec: str) -> bool:
+    return spec == BUILTIN
+
+
+def encoder_text(spec: str, text: str) -> str:
+    """The form of a text an encoder is given: the builtin one learnt the matching form, pretrained ones read text."""
+    return matching_form(text) if is_builtin(spec) else normalize(text)
+
+
+def load_pretrained(spec: str) -> SentenceTransformer:
+    return SentenceTransformer(spec, device="cpu")
+
+
+def load_saved(path: Path) -> SentenceTransformer:
+    return SentenceTransformer(str(path), device="cpu")
+
+
+def encode(model: SentenceTransformer, texts: Sequence[str]) -> np.ndarray:
+    """Unit-length float32 rows (inner product = cosine), the layout the FAISS index stores."""
+    if not texts:
+        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+    vectors = model.encode(list(texts), batch_size=256, convert_to_numpy=True, normalize_embeddings=True)
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def train_tokenizer(corpus: Sequence[str]) -> Tokenizer:
+    tokenizer = Tokenizer(models.BPE(unk_token=UNKNOWN_TOKEN))
+    tokenizer.normalizer = normalizers.NFKC()
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(pattern=Regex(_PRE_TOKEN_PATTERN), behavior="isolated")
+    trainer = trainers.BpeTrainer(
+        vocab_size=BUILTIN_VOCAB_SIZE, min_frequency=2, special_tokens=[UNKNOWN_TOKEN], show_progress=False
+    )
+    tokenizer.train_from_iterator(corpus, trainer=trainer)
+    return tokenizer
+
+
+def builtin_training_data(documents: Sequence[Document]) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """(corpus, pairs) in matching form. Each example phrasing and each description passage is paired with another
+    passage of its target's curated description and with another text of the same target, so both "question ↔
+    service text" and "question ↔ question" are learnt; passages in other languages pair with Chinese ones, which is
+    what lets an Indonesian question meet a service described in Chinese."""
+    generator = random.Random(BUILTIN_SEED)
+    texts: dict[str, list[str]] = defaultdict(list)
+    descriptions: dict[str, list[str]] = defaultdict(list)
+    for document in documents:
+        form = matching_form(document.text)
+        texts[document.target].append(form)
+        if document.kind == "description":
+            descriptions[document.target].append(form)
+    pairs = []
+    for target, members in texts.items():
+        passages = descriptions.get(target, [])
+        for position, text in enumerate(members):
+            if passages:
+                pairs.append((text, generator.choice(passages), target))
+            if len(members) > 1:
+                other = (position + generator.randrange(1, len(members))) % len(members)
+                pairs.append((text, members[other], target))
+    return [form for members in texts.values() for form in members], pairs
+
+
+def train_builtin(documents: Sequence[Document], out_dir: Path | None = None, *, seed: int = BUILTIN_SEED) -> SentenceTransformer:
+    """Train the builtin encoder on our documents; saved to `out_dir` as a sentence-transformers model if given."""
+    with single_thread():
+        return _train_builtin(documents, out_dir, seed)
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one thread: its ops here are tiny, and on a busy two-core machine a second thread waits more
+    than it works (a 64×128 matrix product measured ten times slower with two threads)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: int) -> SentenceTransformer:
+    corpus, pairs = builtin_training_data(documents)
+    torch.manual_seed(seed)
+    tokenizer = train_tokenizer(corpus)
+    embedding = StaticEmbedding(tokenizer, embedding_dim=BUILTIN_DIMENSION)
+    torch.nn.init.normal_(embedding.embedding.weight, std=0.1)
+    # Sparse gradients: a batch touches a few hundred of the thousands of token rows.
+    embedding.embedding.sparse = True
+    model = SentenceTransformer(modules=[embedding, Normalize()], device="cpu")
+    loss = MultipleNegativesRankingLoss(model, scale=20.0, directions=("query_to_doc", "doc_to_query"))
+    optimizer = torch.optim.Adagrad(model.parameters(), lr=BUILTIN_LEARNING_RATE)
+    # Every anchor and positive is a corpus text: tokenise each once, not once per epoch.
+    token_ids = {
+        text: encoding.ids or [0]
+        for text, encoding in zip(corpus, tokenizer.encode_batch(corpus, add_special_tokens=False))
+    }
+    generator = random.Random(seed)
+    model.train()
+    # The sparse gradients come from torch's own embedding backward: checking their invariants is wasted work.
+    with torch.sparse.check_sparse_tensor_invariants(enable=False):
+        _fit(model, loss, optimizer, pairs, token_ids, generator)
+    model.eval()
+    embedding.embedding.sparse = False
+    if out_dir is not None:
+        model.save(str(out_dir))
+    return model
+
+
+def _fit(
+    model: SentenceTransformer,
+    loss: MultipleNegativesRankingLoss,
+    optimizer: torch.optim.Optimizer,
+    pairs: Sequence[tuple[str, str, str]],
+    token_ids: dict[str, list[int]],
+    generator: random.Random,
+) -> None:
+    for _ in range(BUILTIN_EPOCHS):
+        for batch in _distinct_target_batches(pairs, BUILTIN_BATCH_SIZE, generator):
+            anchors = model(_bag([token_ids[a] for a, _, _ in batch]))["sentence_embedding"]
+            positives = model(_bag([token_ids[p] for _, p, _ in batch]))["sentence_embedding"]
+            value = loss.compute_loss_from_embeddings([anchors, positives], labels=None)
+            optimizer.zero_grad()
+            value.backward()
+            optimizer.step()
+
+
+def _bag(sequences: list[list[int]]) -> dict[str, torch.Tensor]:
+    """The input StaticEmbedding's forward takes: token ids end to end, and where each text starts."""
+    offsets = np.cumsum([0] + [len(s) for s in sequences[:-1]])
+    return {
+        "input_ids": torch.tensor([i for s in sequences for i in s], dtype=torch.long),
+        "offsets": torch.from_numpy(offsets),
+    }
+
+
+def _distinct_target_batches(
+    pairs: Sequence[tuple[str, str, str]], batch_size: int, generator: random.Random
+) -> list[list[tuple[str, str, str]]]:
+    """One epoch: batches in which no target appears twice (the loss treats the other rows of a batch as negatives,
+    and two phrasings of one service are not negatives of each other). A target contributes at most
+    BUILTIN_PAIRS_PER_TARGET pairs per epoch, a fresh sample each time: a target with hundreds of pairs would
+    otherwise force hundreds of nearly empty batches. Each pair goes to the first open batch that lacks its target."""
+    by_target: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for pair in pairs:
+        by_target[pair[2]].append(pair)
+    shuffled = [
+        pair
+        for members in by_target.values()
+        for pair in generator.sample(members, min(len(members), BUILTIN_PAIRS_PER_TARGET))
+    ]
+    generator.shuffle(shuffled)
+    batches: list[list[tuple[str, str, str]]] = []
+    targets_in: list[set[str]] = []
+    first_open = 0
+    for pair in shuffled:
+        slot = next(
+            (i for i in range(first_open, len(batches)) if len(batches[i]) < batch_size and pair[2] not in targets_in[i]),
+            None,
+        )
+        if slot is None:
+            batches.append([])
+            targets_in.append(set())
+            slot = len(batches) - 1
+        batches[slot].append(pair)
+        targets_in[slot].add(pair[2])
+        while first_open < len(batches) and len(batches[first_open]) == batch_size:
+            first_open += 1
+    return [batch for batch in batches if len(batch) > 1]
