@@ -1,0 +1,460 @@
+"""LINE message objects the bot sends, as plain dicts in the Messaging API's JSON shape.
+
+Dicts (not SDK models) because the same objects are returned by /api/ask, rendered by the web simulator and
+validated in tests against LINE's OpenAPI spec; the LINE client converts them with the SDK at send time.
+
+Buttons that make the bot do something send a postback whose data is a short query string (`a=<action>&…`, see
+`postback_data`), carrying the reply language so the answer to a tap speaks the language of the card tapped.
+"""
+
+from __future__ import annotations
+
+import re
+import json
+from collections.abc import Sequence
+from urllib.parse import parse_qsl, urlencode
+
+from app.conversation import texts
+from app.knowledge.schemas import Contact, EligibilityQuestion, PlanItem, Service
+
+TEXT_LIMIT = 5000
+ALT_TEXT_CHARS = 400  # LINE allows 1,500; a notification shows the first line or two, so keep it a readable sentence
+QUICK_REPLY_ITEMS = 13
+QUICK_REPLY_LABEL = 20
+FLEX_LABEL = 40
+POSTBACK_DATA = 300
+DISPLAY_TEXT = 300
+# LINE refuses a bubble over 30 KB of JSON, measured here as the SDK sends it (non-ASCII escaped as \\uXXXX).
+BUBBLE_BYTES = 30_000
+
+# The menu's topics, in the order citizens see them; "human" (a person to talk to) is added last.
+MENU_CATEGORIES = (
+    "youth_jobs", "wages_disputes", "safety", "migrant", "disability", "retirement_insurance", "employer", "union",
+)
+
+INK, MUTED, ACCENT, LINK, NOTICE_BG, HEADER_BG = "#1F2933", "#6B7280", "#0B6E4F", "#1565C0", "#FFF4E5", "#E8F3EE"
+
+
+# --- small pieces ---------------------------------------------------------------------------------------------
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with an ellipsis when something was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def postback_data(action: str, **params: str | None) -> str:
+    data = urlencode({"a": action, **{k: v for k, v in params.items() if v is not None}})
+    if len(data) > POSTBACK_DATA:
+        raise ValueError(f"postback data over {POSTBACK_DATA} characters: {data[:80]}…")
+    return data
+
+
+def parse_postback(data: str) -> dict[str, str]:
+    return dict(parse_qsl(data or "", keep_blank_values=True))
+
+
+def postback_action(label: str, data: str, *, display_text: str | None = None, limit: int = QUICK_REPLY_LABEL) -> dict:
+    action = {"type": "postback", "label": fit(label, limit), "data": data}
+    if display_text:
+        action["displayText"] = fit(display_text, DISPLAY_TEXT)
+    return action
+
+
+def quick_reply(label: str, data: str, display_text: str | None = None) -> dict:
+    return {"type": "action", "action": postback_action(label, data, display_text=display_text or label)}
+
+
+def text_message(body: str, quick_replies: list[dict] | None = None) -> dict:
+    message: dict = {"type": "text", "text": fit(body, TEXT_LIMIT)}
+    if quick_replies:
+        message["quickReply"] = {"items": quick_replies[:QUICK_REPLY_ITEMS]}
+    return message
+
+
+def navigation(lang: str) -> list[dict]:
+    """Quick replies that are always useful after an answer: the menu and a person."""
+    return [
+        quick_reply(texts.text("menu_label", lang), postback_data("menu", l=lang)),
+        quick_reply(texts.text("human_label", lang), postback_data("human", l=lang)),
+    ]
+
+
+def display_phone(phone: str, lang: str = "zh-TW") -> str:
+    """A tel:-ready number as people read it: 0422289111,35099 → 04-2228-9111 分機 35099."""
+    number, _, extension = phone.partition(",")
+    if re.fullmatch(r"0800\d{6}|09\d{8}", number):
+        number = f"{number[:4]}-{number[4:7]}-{number[7:]}"
+    elif re.fullmatch(r"0\d{9}", number):
+        number = f"{number[:2]}-{number[2:6]}-{number[6:]}"
+    elif re.fullmatch(r"0\d{8}", number):
+        number = f"{number[:2]}-{number[2:5]}-{number[5:]}"
+    return f"{number} {texts.text('extension', lang)} {extension}" if extension else number
+
+
+def agency_name(agency: str, lang: str) -> str:
+    translated = texts.AGENCY_NAMES.get(agency, {}).get(lang)
+    return f"{translated}（{agency}）" if translated else agency
+
+
+# --- services -------------------------------------------------------------------------------------------------
+
+
+def card_language(service: Service, lang: str) -> str:
+    """A service is shown in the user's language when it is translated into it, else in Traditional Chinese."""
+    return lang if lang in service.translations else "zh-TW"
+
+
+def localized(service: Service, lang: str) -> dict:
+    """The service's citizen-facing fields in `lang` when translated, else in Traditional Chinese."""
+    translation = service.translations.get(lang)
+    if translation is None:
+        return {
+            "title": service.title,
+            "summary": service.summary,
+            "eligibility": service.eligibility,
+            "steps": service.steps,
+            "documents": service.documents,
+            "notes": service.notes,
+            "translated": lang == "zh-TW",
+        }
+    return translation.model_dump() | {"translated": True}
+
+
+def service_label(service: Service, lang: str, limit: int = QUICK_REPLY_LABEL) -> str:
+    """The service's name on a button (LINE shows a label on one line): the translated title when there is one,
+    else the short Chinese title."""
+    if lang in service.translations:
+        return fit(service.translations[lang].title, limit)
+    return fit(service.label, limit)
+
+
+def service_title(service: Service, lang: str) -> str:
+    return localized(service, card_language(service, lang))["title"]
+
+
+def phone_contact(service: Service) -> Contact | None:
+    return next((c for c in service.contacts if c.phone), None)
+
+
+def official_page(service: Service) -> str | None:
+    """The page to open: a contact's own https page, else an https government source (news reports are not it)."""
+    for contact in service.contacts:
+        if contact.url and contact.url.scheme == "https":
+            return str(contact.url)
+    for source in service.sources:
+        if source.url and source.url.scheme == "https" and (source.url.host or "").endswith("gov.tw"):
+            return str(source.url)
+    return None
+
+
+def benefit_lines(service: Service, lang: str) -> list[str]:
+    year = texts.text("amount_year", lang)
+    return [
+        f"{b.description}{'：' + b.amount if b.amount else ''}{year.format(year=b.year)}" for b in service.benefits
+    ]
+
+
+def service_text(service: Service, lang: str = "zh-TW") -> str:
+    """The whole answer as plain text: what the CLI prints and what a text-only client shows."""
+    card_lang = card_language(service, lang)
+    fields = localized(service, card_lang)
+    lines = [f"【{fields['title']}】{agency_name(service.agency, card_lang)}", fields["summary"]]
+    if fields["eligibility"]:
+        lines += ["", texts.text("h_eligibility", card_lang) + "："] + [f"・{line}" for line in fields["eligibility"]]
+    if fields["steps"]:
+        lines += ["", texts.text("h_steps", card_lang) + "："] + [f"{n}. {line}" for n, line in enumerate(fields["steps"], 1)]
+    if fields["documents"]:
+        lines += ["", texts.text("h_documents", card_lang) + "："] + [f"・{line}" for line in fields["documents"]]
+    if service.benefits:
+        lines += ["", texts.text("h_benefits", card_lang) + "："] + [f"・{line}" for line in benefit_lines(service, card_lang)]
+    if fields["notes"]:
+        lines += ["", texts.text("h_notes", card_lang) + "："] + [f"・{line}" for line in fields["notes"]]
+    if service.contacts:
+        lines += ["", texts.text("h_contacts", card_lang) + "："] + [_contact_line(c, card_lang) for c in service.contacts]
+    lines += ["", texts.text("last_verified", card_lang).format(date=service.last_verified.isoformat())]
+    if card_lang != lang:
+        lines += ["", texts.text("see_1955", lang)]
+    return "\n".join(lines).strip()
+
+
+def _contact_line(contact: Contact, lang: str) -> str:
+    parts = [contact.name]
+    if contact.phone:
+        parts.append(display_phone(contact.phone, lang))
+    if contact.hours:
+        parts.append(contact.hours)
+    if contact.url:
+        parts.append(str(contact.url))
+    return "・" + " ".join(parts)
+
+
+def _text(text: str, **style) -> dict:
+    return {"type": "text", "text": text, "wrap": True, **style}
+
+
+def _listing(heading: str, items: Sequence[str], *, numbered: bool = False, compact: bool = False) -> dict:
+    """A titled list. Each item is its own row so wrapped lines stay indented; `compact` writes the list as one
+    text block instead, a third of the JSON, for cards that would otherwise pass LINE's size limit."""
+    marks = [f"{n}." if numbered else "・" for n in range(1, len(items) + 1)]
+    if compact:
+        rows = [_text("\n".join(f"{mark} {item}" for mark, item in zip(marks, items)), size="sm", color=INK)]
+    else:
+        rows = [
+            {
+                "type": "box",
+                "layout": "baseline",
+                "spacing": "sm",
+                "contents": [_text(mark, size="sm", color=ACCENT, flex=0), _text(item, size="sm", color=INK, flex=1)],
+            }
+            for mark, item in zip(marks, items)
+        ]
+    return {
+        "type": "box",
+        "layout": "vertical",
+        "spacing": "xs",
+        "margin": "lg",
+        "contents": [_text(heading, size="sm", weight="bold", color=ACCENT), *rows],
+    }
+
+
+def _contact_box(contact: Contact, lang: str) -> dict:
+    contents = [_text(contact.name, size="xs", weight="bold", color=INK)]
+    if contact.phone:
+        contents.append(
+            _text(f"📞 {display_phone(contact.phone, lang)}", size="sm", color=LINK,
+                  action={"type": "uri", "label": fit(contact.name, FLEX_LABEL), "uri": f"tel:{contact.phone}"})
+        )
+    details = " ".join(filter(None, [contact.hours, contact.address]))
+    if details:
+        contents.append(_text(details, size="xxs", color=MUTED))
+    return {"type": "box", "layout": "vertical", "contents": contents}
+
+
+def _button(action: dict, style: str = "secondary", **extra) -> dict:
+    return {"type": "button", "style": style, "height": "sm", "action": action, **extra}
+
+
+def _uri_action(label: str, uri: str) -> dict:
+    return {"type": "uri", "label": fit(label, FLEX_LABEL), "uri": uri}
+
+
+def bubble_bytes(container: dict) -> int:
+    return len(json.dumps(container).encode())
+
+
+def _card_body(service: Service, fields: dict, lang: str, card_lang: str, *, compact: bool) -> dict:
+    def t(key: str) -> str:
+        return texts.text(key, card_lang)
+
+    body: list[dict] = []
+    if card_lang != lang:
+        body.append({
+            "type": "box", "layout": "vertical", "backgroundColor": NOTICE_BG, "cornerRadius": "md", "paddingAll": "8px",
+            "contents": [_text("🌏 " + texts.text("see_1955", lang), size="xs", color=INK)],
+        })
+    body.append(_text(fields["summary"], size="sm", color=INK))
+    body.append(_listing(t("h_eligibility"), fields["eligibility"], compact=compact))
+    body.append(_listing(t("h_steps"), fields["steps"], numbered=True, compact=compact))
+    if fields["documents"]:
+        body.append(_listing(t("h_documents"), fields["documents"], compact=compact))
+    if service.benefits:
+        body.append(_listing(t("h_benefits"), benefit_lines(service, card_lang), compact=compact))
+    if fields["notes"]:
+        body.append(_listing(t("h_notes"), fields["notes"], compact=compact))
+    if service.contacts:
+        body.append({
+            "type": "box", "layout": "vertical", "spacing": "sm", "margin": "lg",
+            "contents": [_text(t("h_contacts"), size="sm", weight="bold", color=ACCENT)]
+            + [_contact_box(c, card_lang) for c in service.contacts],
+        })
+    body.append(_text(t("last_verified").format(date=service.last_verified.isoformat()), size="xxs", color=MUTED,
+                      margin="lg"))
+    return {"type": "box", "layout": "vertical", "spacing": "md", "contents": body}
+
+
+def service_card(service: Service, lang: str) -> dict:
+    """The answer as a Flex card: what it is, who qualifies, the steps, what to bring, amounts (with their year),
+    whom to call, when it was last checked, and buttons to call, open the official page, check eligibility and
+    say whether the answer helped. Untranslated services are shown in Chinese with a line in the user's language
+    pointing to 1955. Content too long for a card (LINE: 30 KB) is laid out more compactly, or sent as text."""
+    card_lang = card_language(service, lang)
+    fields = localized(service, card_lang)
+
+    def t(key: str) -> str:  # a label in the card's language
+        return texts.text(key, card_lang)
+
+    body = _card_body(service, fields, lang, card_lang, compact=False)
+    if bubble_bytes({"type": "bubble", "body": body}) > BUBBLE_BYTES * 0.8:
+        body = _card_body(service, fields, lang, card_lang, compact=True)
+
+    footer: list[dict] = []
+    if contact := phone_contact(service):
+        footer.append(_button(_uri_action(t("btn_call").format(name=contact.name), f"tel:{contact.phone}"),
+                              "primary", color=ACCENT))
+    if card_lang != lang:
+        footer.append(_button(_uri_action(texts.text("btn_1955", lang), "tel:1955"), "primary", color=LINK))
+    if page := official_page(service):
+        footer.append(_button(_uri_action(t("btn_web"), page)))
+    if service.eligibility_check:
+        footer.append(_button(postback_action(t("btn_check"), postback_data("elig", s=service.id, l=lang),
+                                              display_text=t("btn_check"), limit=FLEX_LABEL)))
+    footer.append({
+        "type": "box", "layout": "horizontal", "spacing": "sm",
+        "contents": [
+            _button(postback_action(t(key), postback_data("fb", s=service.id, v=value, l=lang),
+                                    display_text=t(key), limit=FLEX_LABEL), "link")
+            for key, value in (("btn_helpful", "1"), ("btn_not_helpful", "0"))
+        ],
+    })
+
+    bubble = {
+        "type": "bubble",
+        "size": "giga",
+        "header": {
+            "type": "box", "layout": "vertical", "backgroundColor": HEADER_BG, "paddingAll": "16px", "spacing": "xs",
+            "contents": [
+                _text(agency_name(service.agency, card_lang), size="xs", color=MUTED),
+                _text(fields["title"], size="lg", weight="bold", color=INK),
+            ],
+        },
+        "body": body,
+        "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer},
+    }
+    if bubble_bytes(bubble) > BUBBLE_BYTES:
+        # Content too long even for the compact card: LINE would refuse it, so the answer goes as plain text.
+        return text_message(service_text(service, lang), navigation(lang))
+    alt = fit(f"{fields['title']}：{fields['summary']}", ALT_TEXT_CHARS)
+    return {"type": "flex", "altText": alt, "contents": bubble, "quickReply": {"items": navigation(lang)}}
+
+
+def plan_item_text(item: PlanItem) -> str:
+    answer = item.citizen_answer or item.content[:300]
+    return f"【{item.name}】{item.agency}\n{answer}"
+
+
+# --- clarify, menu, handoff, greeting -------------------------------------------------------------------------
+
+
+def clarify_message(options: Sequence[tuple[str, str, str]], lang: str) -> dict:
+    """`options`: (button label, full title, postback data) of up to three candidates; 「都不是」 is added."""
+    options = options[:3]
+    listing = "\n".join(f"{n}. {title}" for n, (_label, title, _data) in enumerate(options, 1))
+    items = [quick_reply(label, data, display_text=title) for label, title, data in options]
+    items.append(quick_reply(texts.text("none_of_these", lang), postback_data("none", l=lang)))
+    return text_message(f"{texts.text('clarify_prompt', lang)}\n{listing}", items)
+
+
+def menu_quick_replies(lang: str) -> list[dict]:
+    items = [
+        quick_reply(texts.category_label(c, lang), postback_data("cat", c=c, l=lang)) for c in MENU_CATEGORIES
+    ]
+    items.append(quick_reply(texts.category_label("human", lang), postback_data("human", l=lang)))
+    return items
+
+
+def menu_message(lang: str) -> dict:
+    return text_message(texts.text("menu_prompt", lang), menu_quick_replies(lang))
+
+
+def greeting_message(lang: str) -> dict:
+    return text_message(texts.text("greeting", lang), menu_quick_replies(lang))
+
+
+def category_message(category: str, services: Sequence[Service], lang: str) -> dict:
+    """The services of one menu topic as a list of buttons; tapping one shows its card."""
+    label = texts.category_label(category, lang)
+    if not services:
+        return text_message(texts.text("category_empty", lang), menu_quick_replies(lang))
+    rows: list[dict] = []
+    for service in services:
+        if rows:
+            rows.append({"type": "separator"})
+        title = service_title(service, lang)
+        rows.append(_button(postback_action(service_label(service, lang, FLEX_LABEL),
+                                            postback_data("svc", s=service.id, l=lang),
+                                            display_text=title, limit=FLEX_LABEL), "link"))
+    bubble = {
+        "type": "bubble",
+        "header": {
+            "type": "box", "layout": "vertical", "backgroundColor": HEADER_BG, "paddingAll": "16px",
+            "contents": [_text(label, size="lg", weight="bold", color=INK),
+                         _text(texts.text("category_intro", lang), size="xs", color=MUTED)],
+        },
+        "body": {"type": "box", "layout": "vertical", "spacing": "none", "contents": rows},
+    }
+    alt = texts.text("category_alt", lang).format(category=label, count=len(services))
+    return {"type": "flex", "altText": alt, "contents": bubble, "quickReply": {"items": menu_quick_replies(lang)}}
+
+
+def handoff_message(lang: str) -> dict:
+    return text_message(texts.text("handoff", lang), [navigation(lang)[0]])
+
+
+# --- eligibility check ----------------------------------------------------------------------------------------
+
+
+def question_text(question: EligibilityQuestion, lang: str) -> str:
+    return question.translations.get(lang, question.question) if lang != "zh-TW" else question.question
+
+
+def check_question_message(service: Service, question: EligibilityQuestion, number: int, lang: str) -> dict:
+    body = texts.text("check_question", lang).format(
+        n=number, total=len(service.eligibility_check), title=service_title(service, lang),
+        question=question_text(question, lang),
+    )
+    answers = [
+        quick_reply(texts.text(key, lang), postback_data("ans", s=service.id, q=question.id, v=value, l=lang))
+        for key, value in (("yes", "1"), ("no", "0"), ("unsure", "u"))
+    ]
+    answers.append(quick_reply(texts.text("cancel", lang), postback_data("cancel", l=lang)))
+    return text_message(body, answers)
+
+
+def contact_phrase(service: Service, lang: str) -> str:
+    contact = phone_contact(service)
+    return f"{contact.name} {display_phone(contact.phone, lang)}" if contact else "1955"
+
+
+def check_result_message(service: Service, lang: str, body: str, *, qualified: bool | None) -> dict:
+    """The end of an eligibility check: the verdict with the buttons to act on it (call, official page)."""
+    icon = {True: "✅", False: "ℹ️", None: "❓"}[qualified]
+    footer: list[dict] = []
+    if contact := phone_contact(service):
+        footer.append(_button(_uri_action(texts.text("btn_call", lang).format(name=contact.name), f"tel:{contact.phone}"),
+                              "primary", color=ACCENT))
+    if page := official_page(service):
+        footer.append(_button(_uri_action(texts.text("btn_web", lang), page)))
+    bubble = {
+        "type": "bubble",
+        "size": "giga",
+        "header": {
+            "type": "box", "layout": "vertical", "backgroundColor": HEADER_BG, "paddingAll": "16px",
+            "contents": [_text(f"{icon} {service_title(service, lang)}", size="md", weight="bold", color=INK)],
+        },
+        "body": {"type": "box", "layout": "vertical", "contents": [_text(body, size="sm", color=INK)]},
+    }
+    if footer:
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}
+    return {"type": "flex", "altText": fit(body, ALT_TEXT_CHARS), "contents": bubble,
+            "quickReply": {"items": navigation(lang)}}
+
+
+def check_restart_message(service: Service, lang: str) -> dict:
+    restart = quick_reply(texts.text("check_restart", lang), postback_data("elig", s=service.id, l=lang))
+    return text_message(texts.text("check_expired", lang), [restart, *navigation(lang)])
+
+
+# --- feedback -------------------------------------------------------------------------------------------------
+
+
+def feedback_prompt_message(service_id: str | None, lang: str) -> dict:
+    """Asked when someone writes that an answer was wrong: which answer, rated with the same buttons as the card."""
+    items = []
+    if service_id:
+        items = [
+            quick_reply(texts.text(key, lang), postback_data("fb", s=service_id, v=value, l=lang))
+            for key, value in (("btn_helpful", "1"), ("btn_not_helpful", "0"))
+        ]
+    return text_message(texts.text("feedback_prompt", lang), items + navigation(lang))
+

@@ -1,0 +1,454 @@
+"""What the bot says. One entry per kind of input; the webhook, /api/ask, /api/postback and the CLI all come here.
+
+    text      → an eligibility check under way? (an answer goes to it; anything else ends it and is a question)
+              → menu / person commands → understand (app.nlu): answer | clarify | fallback | smalltalk
+    postback  → a tapped button: service card, menu topic, eligibility check, 👍/👎, person, 「都不是」
+    follow    → greeting in the LINE profile's language
+
+Every reply is logged (text masked, user pseudonymised). The reply language is the message's own language; a
+message without one of its own (「1」, an emoji, a lone "menu") and a tapped button use the user's last language.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    MessageEditedEvent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnsendEvent,
+)
+from sqlmodel import Session, select
+
+from app.config import get_settings
+from app.conversation import flows, messages, texts
+from app.conversation.models import ConversationTurn, Feedback, UserState
+from app.db import utcnow
+from app.knowledge.schemas import Service
+from app.knowledge.service import KnowledgeBase
+from app.nlu.language import detect_language
+from app.nlu.service import NluEngine, Understanding
+from app.privacy import mask_personal_data, pseudonymise
+
+log = logging.getLogger(__name__)
+
+# Long stories are welcome, but the gist is in the first part; this bounds the time one message can take.
+UNDERSTAND_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Match:
+    service_id: str | None
+    title: str
+    agency: str
+    plan_items: list[str]
+    score: float
+
+
+@dataclass
+class Reply:
+    kind: str  # answer | clarify | fallback | smalltalk (steps of an eligibility check are answers)
+    messages: list[dict]
+    language: str = "zh-TW"
+    matches: list[Match] = field(default_factory=list)
+    intent: str | None = None
+    confidence: float | None = None
+    text_fallback: str | None = None  # the answer as plain text where `messages` hold a card (CLI, text clients)
+
+    @property
+    def service_id(self) -> str | None:
+        return self.matches[0].service_id if self.kind == "answer" and self.matches else None
+
+
+def match_of(service: Service, score: float = 1.0) -> Match:
+    return Match(service.id, service.title, service.agency, list(service.plan_items), score)
+
+
+def matches_of(understanding: Understanding, kb: KnowledgeBase) -> list[Match]:
+    found: list[Match] = []
+    for candidate in understanding.candidates:
+        kind, _, name = candidate.target.partition(":")
+        if kind == "service" and (service := kb.service(name)):
+            found.append(match_of(service, candidate.score))
+        elif kind == "plan" and (item := next((p for p in kb.plan_items if p.id == name), None)):
+            found.append(Match(None, item.name, item.agency, [item.name], candidate.score))
+    return found
+
+
+def published(kb: KnowledgeBase, service_id: str | None) -> Service | None:
+    return next((s for s in kb.published if s.id == service_id), None)
+
+
+# --- replies that need no understanding -----------------------------------------------------------------------
+
+
+def card_reply(service: Service, lang: str, matches: list[Match] | None = None, **extra) -> Reply:
+    return Reply("answer", [messages.service_card(service, lang)], lang, matches or [match_of(service)],
+                 text_fallback=messages.service_text(service, lang), **extra)
+
+
+def menu_reply(lang: str) -> Reply:
+    return Reply("smalltalk", [messages.menu_message(lang)], lang, intent="menu")
+
+
+def category_reply(kb: KnowledgeBase, category: str, lang: str) -> Reply:
+    services = [s for s in kb.published if s.category == category]
+    services.sort(key=lambda s: lang not in s.translations)  # what the user can read in their language first
+    return Reply("smalltalk", [messages.category_message(category, services, lang)], lang, intent="menu")
+
+
+def handoff_reply(lang: str) -> Reply:
+    return Reply("smalltalk", [messages.handoff_message(lang)], lang, intent="human")
+
+
+def fallback_reply(lang: str, **extra) -> Reply:
+    message = messages.text_message(texts.text("fallback", lang), messages.navigation(lang))
+    return Reply("fallback", [message], lang, **extra)
+
+
+def command_intent(text: str) -> tuple[str, str | None] | None:
+    """("menu" | "human", the language the command names) for a typed command: 「選單」, "menu bahasa", 「真人」."""
+    words = " ".join(text.lower().split()).strip(" .!?。！？")
+    if words in texts.MENU_COMMANDS:
+        return "menu", texts.MENU_COMMANDS[words]
+    if len(words) <= texts.SHORT_COMMAND_CHARS and any(w in words for w in texts.HUMAN_WORDS):
+        return "human", None
+    return None
+
+
+def message_language(text: str, state: UserState | None) -> str:
+    """The message's language; for a message that has none of its own, the user's last one."""
+    detected = texts.reply_language(detect_language(text))
+    known = state.language if state and state.language else None
+    no_language_of_its_own = not any(ch.isalpha() for ch in text) or (detected == "en" and len(text.split()) == 1)
+    return known if known and no_language_of_its_own else detected
+
+
+# --- text -----------------------------------------------------------------------------------------------------
+
+
+def answer_text(
+    text: str,
+    *,
+    kb: KnowledgeBase,
+    engine: NluEngine | None,
+    language: str | None = None,
+    last_service_id: str | None = None,
+) -> Reply:
+    """The answer to one text message, with no state. `language` forces the reply language; `last_service_id` is
+    the service last shown to this user (what a complaint such as 「你回答錯了」 is about)."""
+    if engine is None:
+        return Reply("fallback", [messages.text_message(texts.text("not_ready", "zh-TW"))])
+    if command := command_intent(text):
+        intent, named_language = command
+        lang = named_language or language or texts.reply_language(detect_language(text))
+        return menu_reply(lang) if intent == "menu" else handoff_reply(lang)
+    understanding = engine.understand(text[:UNDERSTAND_CHARS])
+    lang = language or texts.reply_language(understanding.language)
+    found = matches_of(understanding, kb)
+    base = dict(matches=found, intent=understanding.intent, confidence=understanding.confidence)
+    if understanding.kind == "answer" and found:
+        top = found[0]
+        if service := published(kb, top.service_id):
+            return card_reply(service, lang, **base)
+        if top.service_id is None:
+            body = messages.plan_item_text(kb.plan_item(top.title))
+            return Reply("answer", [messages.text_message(body, messages.navigation(lang))], lang, **base)
+    if understanding.kind == "clarify":
+        if options := [option for m in found[:3] if (option := _option(m, kb, lang))]:
+            return Reply("clarify", [messages.clarify_message(options, lang)], lang, **base)
+    if understanding.kind == "smalltalk":
+        return _smalltalk(understanding.intent, lang, last_service_id, base)
+    return fallback_reply(lang, **base)
+
+
+def _option(match: Match, kb: KnowledgeBase, lang: str) -> tuple[str, str, str] | None:
+    """A clarify candidate as (button label ≤ 20, full title, postback data); None when no longer published."""
+    if service := published(kb, match.service_id):
+        title = messages.service_title(service, lang)
+        return messages.service_label(service, lang), title, messages.postback_data("svc", s=service.id, l=lang)
+    if match.service_id is None and (item := kb.plan_item(match.title)):
+        label = messages.fit(item.name, messages.QUICK_REPLY_LABEL)
+        return label, item.name, messages.postback_data("plan", p=item.id, l=lang)
+    return None
+
+
+def _smalltalk(intent: str | None, lang: str, last_service_id: str | None, base: dict) -> Reply:
+    match intent:
+        case "menu":
+            return menu_reply(lang)
+        case "human":
+            return handoff_reply(lang)
+        case "greeting":
+            return Reply("smalltalk", [messages.greeting_message(lang)], lang, **base)
+        case "thanks":
+            return Reply("smalltalk", [messages.text_message(texts.text("thanks", lang), messages.navigation(lang))],
+                         lang, **base)
+        case "feedback":
+            return Reply("smalltalk", [messages.feedback_prompt_message(last_service_id, lang)], lang, **base)
+    return fallback_reply(lang, **base)
+
+
+def reply_to_text(
+    session: Session,
+    text: str,
+    *,
+    kb: KnowledgeBase,
+    engine: NluEngine | None,
+    channel: str,
+    user: str | None = None,
+    message_id: str | None = None,
+    language: str | None = None,
+) -> Reply:
+    """A typed message: the next step of an eligibility check under way, else an answer; logged (masked)."""
+    state = flows.load_state(session, user)
+    reply = _continue_check(state, text, kb)
+    if reply is None:
+        lang = language or message_language(text, state)
+        reply = answer_text(text, kb=kb, engine=engine, language=lang, last_service_id=_last_service_id(session, user))
+        if state is not None:
+            state.language = reply.language
+    _remember(session, state, reply)
+    log_turn(session, reply, channel=channel, user=user, text=text, message_id=message_id)
+    return reply
+
+
+def _continue_check(state: UserState | None, text: str, kb: KnowledgeBase) -> Reply | None:
+    """The next step of an eligibility check when `text` answers its question; None otherwise (and a message
+    that is not an answer ends the check: it is a new question, answered as one)."""
+    if state is None or state.flow != flows.ELIGIBILITY:
+        return None
+    service, given = published(kb, state.flow_service_id), flows.typed_answer(text)
+    if flows.expired(state, timeout_minutes=get_settings().eligibility_check_timeout_minutes):
+        flows.end(state)
+        if service and given in ("yes", "no", "unsure"):  # an answer, too late: offer to start again
+            return _restart_check(service, state.language or "zh-TW")
+        return None
+    if service is None or given is None or not flows.still_fits(state, service):
+        flows.end(state)
+        return None
+    return _check_reply(service, flows.answer(state, service, given))
+
+
+def _check_reply(service: Service, step: flows.Step) -> Reply:
+    return Reply("answer", [step.message], step.language, [match_of(service)], intent="eligibility",
+                 text_fallback=step.text)
+
+
+def _remember(session: Session, state: UserState | None, reply: Reply) -> None:
+    """Keep the user's language and flag a request for a person for staff."""
+    if state is None:
+        return
+    if reply.intent == "human":
+        state.handoff_requested_at = utcnow()
+    flows.save(session, state)
+
+
+def _last_service_id(session: Session, user: str | None) -> str | None:
+    if not user:
+        return None
+    return session.exec(
+        select(ConversationTurn.service_id)
+        .where(ConversationTurn.user_pseudonym == user, ConversationTurn.service_id.is_not(None))
+        .order_by(ConversationTurn.id.desc())
+        .limit(1)
+    ).first()
+
+
+# --- postbacks (tapped buttons) -------------------------------------------------------------------------------
+
+
+def reply_to_postback(
+    session: Session,
+    data: str,
+    *,
+    kb: KnowledgeBase,
+    channel: str,
+    user: str | None = None,
+    language: str | None = None,
+) -> Reply:
+    params = messages.parse_postback(data)
+    state = flows.load_state(session, user)
+    lang = texts.reply_language(language or params.get("l") or (state.language if state else None))
+    if state is not None:
+        state.language = lang
+    action, service = params.get("a"), published(kb, params.get("s"))
+    match action:
+        case "svc" if service:
+            reply = card_reply(service, lang)
+        case "plan" if item := next((p for p in kb.plan_items if p.id == params.get("p")), None):
+            reply = Reply("answer", [messages.text_message(messages.plan_item_text(item), messages.navigation(lang))],
+                          lang, [Match(None, item.name, item.agency, [item.name], 1.0)])
+        case "cat" if params.get("c") in messages.MENU_CATEGORIES:
+            reply = category_reply(kb, params["c"], lang)
+        case "menu":
+            reply = menu_reply(lang)
+        case "human":
+            reply = handoff_reply(lang)
+        case "none":
+            message = messages.text_message(texts.text("none_reply", lang), messages.menu_quick_replies(lang))
+            reply = Reply("fallback", [message], lang, intent="none_of_these")
+        case "elig" if service:
+            reply = _start_check(state, service, lang)
+        case "ans" if service and params.get("v") in ("1", "0", "u"):
+            reply = _answer_check(state, service, params, lang)
+        case "cancel":
+            reply = _cancel_check(state, kb, lang)
+        case "fb" if params.get("s") and params.get("v") in ("1", "0"):
+            reply = _record_feedback(session, user, params["s"], params["v"] == "1", lang)
+        case _:
+            # A button of content since unpublished, or an old rich menu: say so gently and offer the menu.
+            log.info("postback not understood or out of date: %r", data[:80])
+            reply = fallback_reply(lang, intent="postback")
+    _remember(session, state, reply)
+    log_turn(session, reply, channel=channel, user=user, text=None)
+    return reply
+
+
+def _start_check(state: UserState | None, service: Service, lang: str) -> Reply:
+    if state is None or not service.eligibility_check:
+        return _check_reply(service, flows.checklist(service, lang))
+    return _check_reply(service, flows.start(state, service))
+
+
+def _answer_check(state: UserState | None, service: Service, params: dict[str, str], lang: str) -> Reply:
+    timeout = get_settings().eligibility_check_timeout_minutes
+    if not flows.check_under_way(state, timeout_minutes=timeout) or state.flow_service_id != service.id:
+        return _restart_check(service, lang)  # a button of a check that is over
+    if not flows.still_fits(state, service):
+        flows.end(state)
+        return _restart_check(service, lang)
+    given = {"1": "yes", "0": "no", "u": "unsure"}[params["v"]]
+    return _check_reply(service, flows.answer(state, service, given, question_id=params.get("q")))
+
+
+def _restart_check(service: Service, lang: str) -> Reply:
+    return Reply("answer", [messages.check_restart_message(service, lang)], lang, [match_of(service)],
+                 intent="eligibility")
+
+
+def _cancel_check(state: UserState | None, kb: KnowledgeBase, lang: str) -> Reply:
+    service = published(kb, state.flow_service_id) if state else None
+    if state is None or service is None:
+        message = messages.text_message(texts.text("check_cancelled", lang), messages.navigation(lang))
+        return Reply("smalltalk", [message], lang, intent="eligibility")
+    return _check_reply(service, flows.answer(state, service, "cancel"))
+
+
+def _record_feedback(session: Session, user: str | None, service_id: str, helpful: bool, lang: str) -> Reply:
+    """👍/👎 kept with the conversation: linked to this user's latest answer with that service. Tapping again
+    changes the rating instead of counting twice."""
+    turn_id = None
+    if user:
+        turn_id = session.exec(
+            select(ConversationTurn.id)
+            .where(ConversationTurn.user_pseudonym == user, ConversationTurn.service_id == service_id)
+            .order_by(ConversationTurn.id.desc())
+            .limit(1)
+        ).first()
+    existing = None
+    if user and turn_id is not None:
+        existing = session.exec(
+            select(Feedback).where(Feedback.user_pseudonym == user, Feedback.turn_id == turn_id)
+        ).first()
+    feedback = existing or Feedback(user_pseudonym=user, service_id=service_id, turn_id=turn_id, helpful=helpful)
+    feedback.helpful = helpful
+    session.add(feedback)
+    body = texts.text("feedback_up" if helpful else "feedback_down", lang)
+    return Reply("smalltalk", [messages.text_message(body, messages.navigation(lang))], lang, intent="feedback")
+
+
+# --- the log --------------------------------------------------------------------------------------------------
+
+
+def log_turn(
+    session: Session, reply: Reply, *, channel: str, user: str | None, text: str | None, message_id: str | None = None
+) -> ConversationTurn:
+    turn = ConversationTurn(
+        channel=channel,
+        user_pseudonym=user,
+        line_message_id=message_id,
+        text=mask_personal_data(text) if text else None,
+        language=reply.language,
+        kind=reply.kind,
+        intent=reply.intent,
+        service_id=reply.service_id,
+        candidates=[m.service_id or m.title for m in reply.matches[:3]],
+        confidence=reply.confidence,
+    )
+    session.add(turn)
+    session.flush()
+    return turn
+
+
+def forget_message(session: Session, message_id: str) -> int:
+    """`unsend`: the citizen took the message back, so its stored text is erased."""
+    turns = session.exec(select(ConversationTurn).where(ConversationTurn.line_message_id == message_id)).all()
+    for turn in turns:
+        turn.text = None
+        session.add(turn)
+    return len(turns)
+
+
+# --- LINE events ----------------------------------------------------------------------------------------------
+
+
+def respond_to_event(
+    session: Session, raw: dict, *, kb: KnowledgeBase, engine: NluEngine | None, profile_language: str | None = None
+) -> Reply | None:
+    """The reply to one LINE webhook event, or None when nothing is to be sent."""
+    try:
+        event = Event.from_dict(raw)
+    except ValueError:
+        log.info("unknown webhook event type %r tolerated, nothing sent", raw.get("type"))
+        return None
+    user = pseudonymise(getattr(getattr(event, "source", None), "user_id", None))
+    match event:
+        case MessageEvent(message=TextMessageContent() as message):
+            return reply_to_text(
+                session, message.text, kb=kb, engine=engine, channel="line", user=user, message_id=message.id
+            )
+        case MessageEditedEvent():
+            edited = getattr(event.message, "text", None)
+            if edited:
+                return reply_to_text(session, edited, kb=kb, engine=engine, channel="line", user=user)
+            return None
+        case MessageEvent():
+            lang = _known_language(session, user)
+            reply = Reply("smalltalk", [messages.text_message(texts.text("media", lang), messages.navigation(lang))],
+                          language=lang, intent="media")
+            log_turn(session, reply, channel="line", user=user, text=None, message_id=event.message.id)
+            return reply
+        case FollowEvent():
+            return _greet(session, user, profile_language)
+        case PostbackEvent():
+            return reply_to_postback(session, event.postback.data, kb=kb, channel="line", user=user)
+        case UnsendEvent():
+            forgotten = forget_message(session, event.unsend.message_id)
+            log.info("unsend: erased %d stored message(s)", forgotten)
+            return None
+        case _:
+            log.info("%s event: nothing to send", raw.get("type"))
+            return None
+
+
+def _known_language(session: Session, user: str | None) -> str:
+    state = session.get(UserState, user) if user else None
+    return state.language if state and state.language else "zh-TW"
+
+
+def _greet(session: Session, user: str | None, profile_language: str | None) -> Reply:
+    """A new (or unblocking) friend: what the bot does and the menu, in the LINE profile's language when shared."""
+    state = flows.load_state(session, user)
+    lang = texts.reply_language(profile_language) if profile_language else _known_language(session, user)
+    if state is not None:
+        state.language = lang
+        flows.save(session, state)
+    reply = Reply("smalltalk", [messages.greeting_message(lang)], language=lang, intent="greeting")
+    log_turn(session, reply, channel="line", user=user, text=None)
+    return reply
