@@ -1,0 +1,41 @@
+// Small progressive enhancements; every page works without them.
+"use strict";
+
+// Ask before actions that change what citizens see (publish, roll back, unpublish, delete).
+document.addEventListener("submit", (event) => {
+  const button = event.submitter;  // a button may carry its own question (e.g. "mark out of scope")
+  const question = (button && button.dataset.confirm) || event.target.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+
+// "今天已確認" fills the last-verified date with today's date (Taiwan time).
+document.addEventListener("click", (event) => {
+  const field = event.target.dataset && event.target.dataset.today;
+  if (!field) return;
+  const input = document.querySelector(`input[name="${field}"]`);
+  const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  if (input) input.value = today;
+});
+
+// After a publish, say when this server answers from the new content (it rebuilds in the background).
+const watch = document.querySelector("[data-revision-watch]");
+if (watch) {
+  const started = Date.now();
+  const poll = async () => {
+    try {
+      const response = await fetch("/console/status.json", { credentials: "same-origin" });
+      const status = await response.json();
+      if (status.serving !== null && status.serving >= status.published) {
+        const seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
+        watch.textContent = `新內容已生效：機器人現在用最新內容回答（約 ${seconds} 秒）。`;
+        watch.classList.add("done");
+        return;
+      }
+      if (status.error) watch.textContent = `新內容還沒生效，機器人繼續用上一版回答：${status.error}`;
+    } catch (error) {
+      watch.textContent = "無法取得更新狀態，請稍後重新整理頁面。";
+    }
+    if (Date.now() - started < 120000) setTimeout(poll, 1000);
+  };
+  poll();
+}
