@@ -1,0 +1,136 @@
+"""Retrieval benchmark: full index build time, load time of an existing index, per-question latency of
+`NluEngine.understand` (p50/p99) and resident memory of a process serving from the index.
+
+The build runs in this process into a fresh temporary index directory; loading and answering run in a fresh child
+process, as a server would, so the load time includes reading the dictionary and the encoder and the memory figure
+is what serving costs. Questions are the held-out set's texts, each asked several times.
+
+    python scripts/bench_retrieval.py [--model builtin] [--rounds 3]
+
+Targets: build ≤ 30 s, p50 ≤ 10 ms, p99 ≤ 30 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {"build_seconds": 30.0, "p50_ms": 10.0, "p99_ms": 30.0}
+
+
+def resident_mb() -> float:
+    """Current resident set size of this process (Linux /proc), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def settings_for(index_dir: Path, model: str):
+    from app.config import get_settings
+
+    return get_settings().model_copy(update={"index_dir": index_dir, "embedding_model": model})
+
+
+def serve(index_dir: Path, model: str, rounds: int) -> dict:
+    """Child process: load the engine from the existing index, then answer every question `rounds` times."""
+    from app.knowledge.service import load_from_files
+    from app.nlu.evaluation import load_questions
+    from app.nlu.service import build_engine
+
+    settings = settings_for(index_dir, model)
+    kb = load_from_files(settings.knowledge_dir, settings.intents_dir)
+    started = time.perf_counter()
+    engine = build_engine(kb, settings)
+    load_seconds = time.perf_counter() - started
+    texts = [q.text for q in load_questions()]
+    for text in texts[:20]:  # warm-up: first calls allocate
+        engine.understand(text)
+    latencies = []
+    for _ in range(rounds):
+        for text in texts:
+            started = time.perf_counter()
+            engine.understand(text)
+            latencies.append((time.perf_counter() - started) * 1000)
+    return {
+        "load_seconds": round(load_seconds, 2),
+        "questions": len(latencies),
+        "p50_ms": round(percentile(latencies, 0.50), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "mean_ms": round(statistics.fmean(latencies), 2),
+        "rss_mb": round(resident_mb(), 1),
+    }
+
+
+def build(index_dir: Path, model: str) -> dict:
+    from app.knowledge.service import load_from_files
+    from app.nlu.service import build_engine
+
+    settings = settings_for(index_dir, model)
+    kb = load_from_files(settings.knowledge_dir, settings.intents_dir)
+    started = time.perf_counter()
+    engine = build_engine(kb, settings)
+    return {
+        "build_seconds": round(time.perf_counter() - started, 2),
+        "documents": len(engine.index.documents),
+        "targets": len(engine.index.targets),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="builtin", help="embedding_model setting (default: builtin)")
+    parser.add_argument("--rounds", type=int, default=3, help="times each held-out question is asked")
+    parser.add_argument("--serve", metavar="INDEX_DIR", help=argparse.SUPPRESS)  # child process mode
+    args = parser.parse_args()
+    if args.serve:
+        print(json.dumps(serve(Path(args.serve), args.model, args.rounds)))
+        return 0
+
+    index_dir = Path(tempfile.mkdtemp(prefix="bench-index-"))
+    try:
+        built = build(index_dir, args.model)
+        child = subprocess.run(
+            [sys.executable, __file__, "--serve", str(index_dir), "--model", args.model, "--rounds", str(args.rounds)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        served = json.loads(child.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(index_dir, ignore_errors=True)
+
+    rows = [
+        ("full index build", f"{built['build_seconds']} s", f"≤ {TARGETS['build_seconds']:.0f} s",
+         built["build_seconds"] <= TARGETS["build_seconds"]),
+        ("load existing index", f"{served['load_seconds']} s", "", None),
+        ("understand() p50", f"{served['p50_ms']} ms", f"≤ {TARGETS['p50_ms']:.0f} ms", served["p50_ms"] <= TARGETS["p50_ms"]),
+        ("understand() p99", f"{served['p99_ms']} ms", f"≤ {TARGETS['p99_ms']:.0f} ms", served["p99_ms"] <= TARGETS["p99_ms"]),
+        ("understand() mean", f"{served['mean_ms']} ms", "", None),
+        ("resident memory (serving)", f"{served['rss_mb']} MiB", "", None),
+    ]
+    print(f"retrieval benchmark — model {args.model}, {built['documents']} documents, {built['targets']} targets, "
+          f"{served['questions']} questions timed")
+    print(f"{'measure':28}{'value':>14}{'target':>12}  ok")
+    for name, value, target, ok in rows:
+        print(f"{name:28}{value:>14}{target:>12}  {'' if ok is None else ('yes' if ok else 'NO')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

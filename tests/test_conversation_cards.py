@@ -1,0 +1,177 @@
+"""Service cards: every curated service's card, in every reply language, is valid for LINE (schema and limits) and
+carries what a citizen needs to act: who qualifies, numbered steps, documents, amounts with their year, whom to call,
+when it was last checked, and the buttons."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import pytest
+
+from app.config import get_settings
+from app.conversation import messages, texts
+from app.knowledge.schemas import Status
+from app.knowledge.service import load_from_files
+from tests.conversation_helpers import (
+    BUBBLE_BYTES,
+    actions,
+    assert_within_limits,
+    flex_texts,
+    new_user,
+    only_message,
+    say,
+)
+from tests.line_schema import assert_valid
+
+LANGUAGES = ("zh-TW", "en", "id", "vi", "th")
+
+
+@lru_cache
+def curated():
+    settings = get_settings()
+    return load_from_files(settings.knowledge_dir, settings.intents_dir)
+
+
+def all_services():
+    return curated().services
+
+
+def test_there_are_curated_services_to_check():
+    assert len(all_services()) >= 50
+    assert any(s.translations for s in all_services())
+    assert any(s.eligibility_check for s in all_services())
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_service_card_is_valid_for_line_in_every_language(lang):
+    largest = (0, "")
+    for service in all_services():
+        card = messages.service_card(service, lang)
+        assert_valid({"replyToken": "t", "messages": [card]}, "ReplyMessageRequest")
+        assert_within_limits(card)
+        size = len(json.dumps(card["contents"]).encode())
+        largest = max(largest, (size, service.id))
+    assert largest[0] <= BUBBLE_BYTES, largest
+    print(f"\nlargest {lang} bubble: {largest[1]} {largest[0]:,} bytes")
+
+
+def test_card_has_everything_a_citizen_needs_to_act():
+    service = curated().service("tc-youth-employment-reward")
+    card = messages.service_card(service, "zh-TW")
+    bubble = card["contents"]
+    shown = flex_texts(bubble)
+    assert service.title in shown and service.agency in shown
+    assert service.summary in shown
+    for heading in ("適用對象／資格", "申請步驟", "應備文件", "補助／金額"):
+        assert heading in shown
+    assert all(line in shown for line in service.eligibility)
+    assert ["1.", "2.", "3."] == [t for t in shown if t.endswith(".") and t[:-1].isdigit()][:3]
+    assert all(step in shown for step in service.steps)
+    # Every amount with its year
+    assert any("NT$5,000" in t and "2025 年" in t for t in shown)
+    assert all(any(b.description in t and str(b.year) in t for t in shown) for b in service.benefits)
+    assert "資料最後確認：2026-11-21" in shown
+    buttons = {a["label"]: a for a in actions(bubble["footer"])}
+    call = next(a for label, a in buttons.items() if label.startswith("📞"))
+    assert call["uri"] == "tel:0422225153,230"
+    page = buttons["🌐 官方網頁"]
+    assert page["uri"].startswith("https://") and "taichung.gov.tw" in page["uri"]
+    check = buttons["我符合資格嗎？"]
+    assert messages.parse_postback(check["data"]) == {"a": "elig", "s": service.id, "l": "zh-TW"}
+    assert messages.parse_postback(buttons["👍 有幫助"]["data"])["v"] == "1"
+    assert messages.parse_postback(buttons["👎 沒幫助"]["data"])["v"] == "0"
+    # The notification preview is a readable sentence: the title, then the start of the summary.
+    assert card["altText"].startswith(f"{service.title}：{service.summary[:20]}")
+
+
+def test_eligibility_button_only_where_there_is_a_check():
+    for service in all_services():
+        labels = [a["label"] for a in actions(messages.service_card(service, "zh-TW")["contents"])]
+        assert ("我符合資格嗎？" in labels) == bool(service.eligibility_check), service.id
+
+
+def test_documents_section_only_when_there_are_documents():
+    for service in all_services():
+        shown = flex_texts(messages.service_card(service, "zh-TW")["contents"])
+        assert ("應備文件" in shown) == bool(service.documents), service.id
+
+
+def test_every_published_service_card_can_be_acted_on():
+    for service in (s for s in all_services() if s.status is Status.published):
+        uris = [a["uri"] for a in actions(messages.service_card(service, "zh-TW")["contents"]) if a["type"] == "uri"]
+        assert any(u.startswith("tel:") for u in uris) or any(u.startswith("https:") for u in uris), service.id
+
+
+def test_translated_service_card_speaks_the_users_language():
+    service = curated().service("wages-unpaid")
+    card = messages.service_card(service, "id")
+    shown = flex_texts(card["contents"])
+    assert service.translations["id"].title in shown
+    assert texts.text("h_eligibility", "id") in shown and texts.text("h_steps", "id") in shown
+    assert "Biro Tenaga Kerja Kota Taichung（臺中市政府勞工局）" in shown
+    assert card["altText"].startswith(service.translations["id"].title)
+    assert texts.text("see_1955", "id") not in " ".join(shown)  # nothing to apologise for: it is translated
+
+
+def test_untranslated_service_card_is_chinese_with_a_1955_line_in_the_users_language():
+    service = curated().service("minimum-wage")
+    assert "vi" not in service.translations
+    card = messages.service_card(service, "vi")
+    shown = flex_texts(card["contents"])
+    assert service.title in shown and "適用對象／資格" in shown
+    assert "🌏 " + texts.text("see_1955", "vi") in shown
+    assert any(a["uri"] == "tel:1955" and "tiếng Việt" in a["label"] for a in actions(card["contents"])
+               if a["type"] == "uri")
+
+
+def test_long_content_gets_a_compact_card_that_keeps_every_line():
+    service = curated().service("tc-youth-employment-reward")
+    long_steps = [f"第{n}步：" + "請攜帶身分證明文件到就業服務站辦理登記並等候通知。" * 2 for n in range(1, 25)]
+    card = messages.service_card(service.model_copy(update={"steps": long_steps}), "zh-TW")
+    assert card["type"] == "flex"
+    assert len(json.dumps(card["contents"]).encode()) <= BUBBLE_BYTES
+    assert_valid({"replyToken": "t", "messages": [card]})
+    joined = "\n".join(flex_texts(card["contents"]))
+    assert all(step in joined for step in long_steps)
+
+
+def test_content_too_long_for_any_card_is_sent_as_text_rather_than_refused():
+    service = curated().service("tc-youth-employment-reward")
+    long_steps = [f"第{n}步：" + "請攜帶身分證明文件到就業服務站辦理登記並等候通知。" * 3 for n in range(1, 40)]
+    message = messages.service_card(service.model_copy(update={"steps": long_steps}), "zh-TW")
+    assert message["type"] == "text" and message["text"].startswith(f"【{service.title}】")
+    assert_valid({"replyToken": "t", "messages": [message]})
+    assert_within_limits(message)
+
+
+def test_plain_text_fallback_has_the_same_facts():
+    service = curated().service("tc-youth-employment-reward")
+    text = messages.service_text(service, "zh-TW")
+    for part in (service.title, "申請步驟", "1. " + service.steps[0], "04-2222-5153 分機 230", "資料最後確認：2026-11-21"):
+        assert part in text
+
+
+def test_phone_numbers_read_as_people_write_them():
+    assert messages.display_phone("0422289111,35099") == "04-2228-9111 分機 35099"
+    assert messages.display_phone("0800777888") == "0800-777-888"
+    assert messages.display_phone("0912206273") == "0912-206-273"
+    assert messages.display_phone("1955") == "1955"
+    assert messages.display_phone("0422289111,35500", "en") == "04-2228-9111 ext. 35500"
+
+
+def test_a_question_through_the_webhook_gets_the_card(client, line):
+    body = say(client, line, "老闆欠薪三個月怎麼辦", user=new_user())
+    card = only_message(body)
+    assert card["type"] == "flex" and card["contents"]["type"] == "bubble"
+    service = curated().service("wages-unpaid")
+    assert service.title in flex_texts(card["contents"])
+    assert card["altText"].startswith(service.title)
+
+
+def test_cli_prints_the_plain_text_answer(client, capsys):
+    from app.cli import main
+
+    assert main(["ask", "老闆欠薪三個月怎麼辦"]) == 0
+    printed = capsys.readouterr().out
+    assert "申請步驟" in printed and "1. " in printed and "資料最後確認" in printed
