@@ -98,6 +98,7 @@ def create_app() -> FastAPI:
         body = {"ready": all(checks.values()), **checks}
         if runtime.content is not None:
             body["content_revision"] = runtime.content.revision
+            body["index_complete"] = runtime.content.engine.complete  # False while the full index is being rebuilt
         if runtime.last_error:
             body["error"] = runtime.last_error
         return JSONResponse(body, status_code=200 if body["ready"] else 503)

@@ -1,8 +1,10 @@
 """Process-wide state: settings, the LINE client, and the content citizens are answered from.
 
-Content is a (knowledge, engine) pair swapped as one. Each process polls the database's content revision and, when
-staff publish, builds the new engine in a thread while the old one keeps answering, then swaps — so every process
-answers from new content within seconds, without a restart.
+Content is a (knowledge, engine, revision) triple swapped as one. Each process polls the content revision; when staff
+publish, it answers from the new content within a poll interval and a second: the new documents are indexed with the
+current engine's encoder and calibration (`reindex`), and the complete engine — encoder trained on the new content,
+calibration refitted, tens of seconds — is built in a background thread and swapped in when ready. Processes sharing
+an index directory build it once: the others wait for it and load it.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from app.config import Settings
 from app.db import session_scope
 from app.knowledge.service import KnowledgeBase, current_revision, load_from_database
 from app.line.client import LineApi
-from app.nlu.service import NluEngine, build_engine
+from app.nlu.service import NluEngine, build_engine, load_engine, reindex
 
 log = logging.getLogger(__name__)
 
@@ -28,36 +31,101 @@ class Content:
     revision: int
 
 
+class ContentSource(Protocol):
+    def revision(self) -> int: ...
+
+    def knowledge(self) -> KnowledgeBase: ...
+
+
+class DatabaseContent:
+    """Published content as staff left it in the database."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+
+    def revision(self) -> int:
+        with session_scope() as session:
+            return current_revision(session)
+
+    def knowledge(self) -> KnowledgeBase:
+        with session_scope() as session:
+            return load_from_database(session, self._settings.knowledge_dir)
+
+
 class Runtime:
-    def __init__(self, settings: Settings, line: LineApi | None = None):
+    def __init__(self, settings: Settings, line: LineApi | None = None, source: ContentSource | None = None):
         self.settings = settings
         self.line = line
-        self.content: Content | None = None  # None until the first engine is built
+        self.source = source or DatabaseContent(settings)
+        self.content: Content | None = None  # None until the first engine is ready
         self.last_error: str | None = None
         self._refresh_lock = threading.Lock()
+        self._completion_lock = threading.Lock()
+        self._to_complete: KnowledgeBase | None = None  # newest content waiting for its complete engine
+        self._completer: threading.Thread | None = None
 
     @property
     def ready(self) -> bool:
         return self.content is not None
 
     def refresh(self) -> bool:
-        """Load and build content when the database revision moved on; True when new content was swapped in."""
+        """Answer from the newest published content; True when new content was swapped in."""
         with self._refresh_lock:
-            with session_scope() as session:
-                revision = current_revision(session)
-                if self.content is not None and self.content.revision == revision:
-                    return False
-                kb = load_from_database(session, self.settings.knowledge_dir)
+            revision = self.source.revision()
+            if self.content is not None and self.content.revision == revision:
+                return False
+            kb = self.source.knowledge()
             try:
-                engine = build_engine(kb, self.settings)
+                engine = self._engine_now(kb)
             except Exception as exc:  # keep answering from the old content; say why in /readyz and the log
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("content revision %s could not be built; still answering from the previous one", revision)
                 return False
             self.content = Content(kb, engine, revision)
             self.last_error = None
-            log.info("answering from content revision %s (%d published services)", revision, len(kb.published))
+            log.info("answering from content revision %s (%d published services%s)", revision, len(kb.published),
+                     "" if engine.complete else "; complete index being built")
             return True
+
+    def _engine_now(self, kb: KnowledgeBase) -> NluEngine:
+        if self.content is None:  # nothing to answer from yet: the complete engine, loaded or built
+            return build_engine(kb, self.settings)
+        engine = load_engine(kb, self.settings)
+        if engine is None:
+            engine = reindex(self.content.engine, kb)
+            self._complete_later(kb)
+        return engine
+
+    def _complete_later(self, kb: KnowledgeBase) -> None:
+        with self._completion_lock:
+            self._to_complete = kb  # content published meanwhile replaces what was waiting: only the newest is built
+            if self._completer is None:
+                self._completer = threading.Thread(target=self._complete_engines, name="nlu-complete", daemon=True)
+                self._completer.start()
+
+    def _complete_engines(self) -> None:
+        while True:
+            with self._completion_lock:
+                kb, self._to_complete = self._to_complete, None
+                if kb is None:
+                    self._completer = None
+                    return
+            try:
+                engine = build_engine(kb, self.settings)
+            except Exception:  # the reindexed engine keeps answering; the next publish tries again
+                log.exception("building the complete NLU engine for knowledge %s failed", kb.version)
+                continue
+            with self._refresh_lock:
+                if self.content is not None and self.content.kb.version == kb.version:
+                    self.content = replace(self.content, engine=engine)
+                    log.info("complete NLU engine for knowledge %s swapped in", kb.version)
+
+    def wait_for_complete_engine(self, timeout: float) -> bool:
+        """Tests and benchmarks: block until no background build runs; True if none does."""
+        completer = self._completer
+        if completer is not None:
+            completer.join(timeout)
+        return self._completer is None
 
     async def poll_content_forever(self) -> None:
         while True:

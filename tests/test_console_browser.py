@@ -33,8 +33,8 @@ SERVICE = "wages-unpaid"
 MARK = "【測試：本段摘要由後台修改】"
 # The requirement: after a publish every server process answers from the new content within this many seconds.
 PROPAGATION_LIMIT_SECONDS = 10
-# How long the functional checks wait for it: the NLU index is rebuilt on every content change.
-REBUILD_DEADLINE_SECONDS = 600
+# How long the functional checks wait before failing outright (the limit above is asserted on its own).
+REBUILD_DEADLINE_SECONDS = 120
 STARTUP_DEADLINE_SECONDS = 900
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make browser)")
@@ -348,16 +348,12 @@ def test_publish_reaches_every_process_and_rollback_restores_it(servers, browser
     page.context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="every content change rebuilds the whole NLU index (encoder training and cross-validated calibration, "
-    "40-200 s on two shared cores) in each process; see app.nlu.service.build_engine and app.runtime.Runtime.refresh",
-)
 def test_every_process_answers_from_published_content_within_ten_seconds():
     if not PROPAGATION:
         pytest.skip("the publish test did not run")
-    slowest = max(PROPAGATION["publish"].values())
-    assert slowest <= PROPAGATION_LIMIT_SECONDS, f"publish → answered from the new content took {slowest:.1f}s"
+    for change, seconds in PROPAGATION.items():  # a rollback is a publish too
+        slowest = max(seconds.values())
+        assert slowest <= PROPAGATION_LIMIT_SECONDS, f"{change} → answered from the new content took {slowest:.1f}s"
 
 
 # --- what citizens asked, try it, analytics --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The index is persisted with a manifest, reused when content and code are unchanged, rebuilt when content changes;
-the EngineHolder swaps in an engine built from new content while the old one keeps answering."""
+"""The index is persisted with a manifest, reused when content and code are unchanged, rebuilt when content changes
+(once, when several processes ask at the same time); the runtime answers new content at once with a reindexed engine
+and swaps in the complete one when its background build is done."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from app.config import get_settings
 from app.knowledge.service import KnowledgeBase, load_from_files
 from app.nlu import service as nlu_service
 from app.nlu.index import MANIFEST, index_directory
-from app.nlu.service import EngineHolder, build_engine
+from app.nlu.service import build_engine, reindex
+from app.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_SERVICES = ("wages-unpaid", "tc-press-machine-subsidy", "tc-migrant-chinese-class", "minimum-wage")
@@ -94,44 +96,92 @@ def test_a_damaged_index_is_rebuilt_not_fatal(small_kb, settings, count_builds):
     assert engine.understand("最低工資是多少").candidates[0].target == "service:minimum-wage"
 
 
-def test_holder_swaps_in_the_engine_for_new_content_while_the_old_one_answers(small_kb, settings):
+def test_processes_building_the_same_content_at_once_build_it_once(small_kb, settings, count_builds):
+    engines = []
+    threads = [threading.Thread(target=lambda: engines.append(build_engine(small_kb, settings))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert len(engines) == 2 and count_builds == ["build"], "the second builder waits and loads the first one's index"
+
+
+def test_reindex_answers_new_content_with_the_old_encoder_and_calibration(small_kb, settings, count_builds):
+    old = build_engine(small_kb, settings)
+    phrase = "外籍朋友想學注音符號跟台語會話"
+    changed = with_example(small_kb, "tc-migrant-chinese-class", phrase)
+    quick = reindex(old, changed)
+    assert count_builds == ["build"], "no encoder training, no calibration"
+    assert quick.knowledge_version == changed.version and not quick.complete
+    assert quick.calibration is old.calibration and quick.index.model is old.index.model
+    assert quick.understand(phrase).candidates[0].target == "service:tc-migrant-chinese-class"
+    assert quick.understand(phrase).kind == "answer"
+
+
+class ContentInMemory:
+    """What staff published, as the runtime polls it (the database in production)."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb, self.published = kb, 1
+
+    def publish(self, kb: KnowledgeBase) -> None:
+        self.kb, self.published = kb, self.published + 1
+
+    def revision(self) -> int:
+        return self.published
+
+    def knowledge(self) -> KnowledgeBase:
+        return self.kb
+
+
+def test_runtime_answers_new_content_at_once_and_swaps_in_the_complete_engine(small_kb, settings, monkeypatch):
+    source = ContentInMemory(small_kb)
+    runtime = Runtime(settings, source=source)
+    assert not runtime.ready
+    assert runtime.refresh() and runtime.content.engine.complete  # nothing to answer from yet: built in full
+    assert not runtime.refresh(), "an unchanged revision is not rebuilt"
+
     release = threading.Event()
     built: list[str] = []
 
-    def slow_build(kb, build_settings):
-        if built:  # the first engine is built at once; later ones wait, like a real rebuild taking seconds
-            release.wait(30)
+    def held_back_build(kb, build_settings):
+        release.wait(60)
         built.append(kb.version)
         return build_engine(kb, build_settings)
 
-    holder = EngineHolder(settings, build=slow_build)
-    assert not holder.ready and holder.current is None
-    holder.update(small_kb)
-    assert holder.wait(120)
-    old = holder.current
-    assert holder.ready and old.knowledge_version == small_kb.version
+    monkeypatch.setattr("app.runtime.build_engine", held_back_build)
+    phrase = "基本工資今年調多少了呀"
+    source.publish(with_example(small_kb, "minimum-wage", phrase))
+    assert runtime.refresh()
+    answering = runtime.content
+    assert answering.revision == 2 and not answering.engine.complete, "the complete build is still held back"
+    assert answering.engine.understand(phrase).candidates[0].target == "service:minimum-wage"
 
-    changed = with_example(small_kb, "minimum-wage", "基本工資今年調多少")
-    holder.update(changed)
-    holder.update(changed)  # asked twice while building: built once
-    assert holder.current is old, "the old engine answers until the new one is ready"
-    assert old.understand("最低工資多少").kind in ("answer", "clarify")
+    # Published twice more while the complete engine of revision 2 is being built: of those, only the newest is built.
+    skipped = with_example(source.kb, "minimum-wage", "時薪最低可以給多少")
+    source.publish(skipped)
+    assert runtime.refresh()
+    newest = with_example(skipped, "minimum-wage", "最低月薪現在是多少")
+    source.publish(newest)
+    assert runtime.refresh() and runtime.content.revision == 4
     release.set()
-    assert holder.wait(120)
-    assert holder.current.knowledge_version == changed.version
-    assert built == [small_kb.version, changed.version]
+    assert runtime.wait_for_complete_engine(300)
+    assert built == [answering.kb.version, newest.version]
+    assert runtime.content.revision == 4 and runtime.content.engine.complete
+    assert runtime.content.engine.knowledge_version == newest.version
 
 
-def test_holder_keeps_the_old_engine_when_a_build_fails(small_kb, settings):
-    def failing_after_first(kb, build_settings):
-        if kb.version != small_kb.version:
-            raise RuntimeError("broken content")
-        return build_engine(kb, build_settings)
+def test_runtime_keeps_answering_when_the_complete_build_fails(small_kb, settings, monkeypatch):
+    source = ContentInMemory(small_kb)
+    runtime = Runtime(settings, source=source)
+    runtime.refresh()
 
-    holder = EngineHolder(settings, build=failing_after_first)
-    holder.update(small_kb)
-    assert holder.wait(120)
-    old = holder.current
-    holder.update(with_example(small_kb, "minimum-wage", "時薪最低多少"))
-    assert holder.wait(120)
-    assert holder.current is old
+    def broken(kb, build_settings):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("app.runtime.build_engine", broken)
+    source.publish(with_example(small_kb, "minimum-wage", "最低時薪是多少錢"))
+    assert runtime.refresh()
+    assert runtime.wait_for_complete_engine(60)
+    assert runtime.content.revision == 2 and not runtime.content.engine.complete
+    assert runtime.content.engine.understand("最低時薪是多少錢").candidates[0].target == "service:minimum-wage"

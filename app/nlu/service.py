@@ -1,26 +1,29 @@
 """Understanding a message: which service (or plan item, or conversational intent) it is about, and how sure we are.
 
 `build_engine(kb, settings)` loads the index for this knowledge version and encoder when one was built before, else
-builds it (encoder training and cross-validated calibration included) and saves it. `NluEngine.understand(text)`
-fuses the dense, lexical and example signals into one calibrated confidence per target and decides:
+builds it (encoder training and cross-validated calibration included: tens of seconds) and saves it; processes
+sharing an index directory take turns, so one builds and the others load. `reindex(engine, kb)` answers new content
+at once: the new documents indexed with an existing engine's encoder and calibration, in under a second, while the
+complete engine is built. `NluEngine.understand(text)` fuses the dense, lexical and example signals into one
+calibrated confidence per target and decides:
 
 - answer: the best service or plan item is confident enough to answer;
 - clarify: no service is confident enough, but the best few are plausible: offer up to three;
 - fallback: out of scope (`intent="out_of_scope"`), or too unsure to name anything (`intent=None`);
 - smalltalk: greeting, thanks, menu, human, feedback.
-
-`EngineHolder` keeps the engine a server answers from and swaps in a new one, built in a background thread, when the
-staff console publishes new content.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import shutil
-import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from functools import lru_cache
 from typing import Literal
 
@@ -69,10 +72,12 @@ class Understanding:
 
 
 class NluEngine:
-    def __init__(self, index: SearchIndex, calibration: Calibration, knowledge_version: str):
+    def __init__(self, index: SearchIndex, calibration: Calibration, knowledge_version: str, *, complete: bool = True):
         self.index = index
         self.calibration = calibration
         self.knowledge_version = knowledge_version
+        # False for a `reindex`ed engine: its encoder and calibration were learnt from earlier content.
+        self.complete = complete
         self._weights = np.asarray(calibration.weights, dtype=np.float64)
 
     def ranking(self, text: str) -> list[Candidate]:
@@ -126,17 +131,51 @@ def _manifest_matches(manifest: dict | None, kb: KnowledgeBase, spec: str) -> bo
     )
 
 
-def build_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine:
-    """The engine for this knowledge base: loaded from `settings.index_dir` when its manifest matches, else built."""
+def load_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine | None:
+    """The complete engine for this knowledge base when it was built before (by any process), else None."""
     spec = settings.embedding_model
     directory = index_directory(settings.index_dir, kb.version, spec)
-    segmenter = _segmenter(tuple(sorted(set(domain_terms([k for s in kb.published for k in s.keywords])))))
-    if _manifest_matches(read_manifest(directory), kb, spec):
-        try:
-            return _load(directory, kb, spec, segmenter)
-        except Exception as exc:  # a damaged index (any reader may fail: faiss, json, safetensors) is rebuilt
-            log.warning("index in %s unreadable (%s); rebuilding", directory, exc)
-    return _build(directory, kb, spec, segmenter, settings)
+    if not _manifest_matches(read_manifest(directory), kb, spec):
+        return None
+    try:
+        return _load(directory, kb, spec, segmenter_for(kb))
+    except Exception as exc:  # a damaged index (any reader may fail: faiss, json, safetensors) is rebuilt
+        log.warning("index in %s unreadable (%s); it will be rebuilt", directory, exc)
+        return None
+
+
+def build_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine:
+    """The complete engine for this knowledge base: loaded from `settings.index_dir` when built before, else built.
+
+    Processes sharing the index directory build one at a time: a process that waited loads what the other built.
+    """
+    engine = load_engine(kb, settings)
+    if engine is not None:
+        return engine
+    with _build_lock(settings.index_dir):
+        return load_engine(kb, settings) or _build(kb, settings)
+
+
+def reindex(engine: NluEngine, kb: KnowledgeBase) -> NluEngine:
+    """New content answered at once: its documents indexed with `engine`'s encoder and calibration.
+
+    The calibrated weights describe how signals relate to being right, not which service says what, so they carry
+    over to edited content; a phrase the encoder never learnt still matches through the lexical signals.
+    """
+    index = SearchIndex.build(all_documents(kb), engine.index.spec, segmenter_for(kb), engine.index.model)
+    return NluEngine(index, engine.calibration, kb.version, complete=False)
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def segmenter_for(kb: KnowledgeBase) -> Segmenter:
+    return _segmenter(tuple(sorted(set(domain_terms([k for s in kb.published for k in s.keywords])))))
 
 
 @lru_cache(maxsize=2)
@@ -152,8 +191,11 @@ def _load(directory, kb: KnowledgeBase, spec: str, segmenter: Segmenter) -> NluE
     return NluEngine(index, calibration, kb.version)
 
 
-def _build(directory, kb: KnowledgeBase, spec: str, segmenter: Segmenter, settings: Settings) -> NluEngine:
+def _build(kb: KnowledgeBase, settings: Settings) -> NluEngine:
     started = time.monotonic()
+    spec = settings.embedding_model
+    directory = index_directory(settings.index_dir, kb.version, spec)
+    segmenter = segmenter_for(kb)
     documents = all_documents(kb)
     pretrained = None if encoders.is_builtin(spec) else encoders.load_pretrained(spec)
     known_vectors = None
@@ -193,65 +235,3 @@ def _remove_old_indexes(settings: Settings, keep) -> None:
     )
     for stale in directories[KEEP_OLD_INDEXES:]:
         shutil.rmtree(stale, ignore_errors=True)
-
-
-class EngineHolder:
-    """The engine a server answers from; `update(kb)` builds a new one in the background and swaps it in.
-
-    Until the first engine is ready `current` is None and `ready` is False. While a build runs, the old engine keeps
-    answering; if more content is published meanwhile, only the newest is built next. A failed build is logged and
-    the old engine stays.
-    """
-
-    def __init__(self, settings: Settings, build=build_engine):
-        self._settings = settings
-        self._build = build
-        self._lock = threading.Lock()
-        self._engine: NluEngine | None = None
-        self._pending: KnowledgeBase | None = None
-        self._requested_version: str | None = None  # the newest content asked for, built or being built
-        self._worker: threading.Thread | None = None
-        self._idle = threading.Event()
-        self._idle.set()
-
-    @property
-    def current(self) -> NluEngine | None:
-        return self._engine
-
-    @property
-    def ready(self) -> bool:
-        return self._engine is not None
-
-    def update(self, kb: KnowledgeBase) -> None:
-        with self._lock:
-            if kb.version == self._requested_version:
-                return
-            self._requested_version = kb.version
-            self._pending = kb
-            if self._worker is None:
-                self._idle.clear()
-                self._worker = threading.Thread(target=self._run, name="nlu-index-build", daemon=True)
-                self._worker.start()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until no build is running (tests, start-up); True if idle."""
-        return self._idle.wait(timeout)
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                kb, self._pending = self._pending, None
-                if kb is None:
-                    self._worker = None
-                    self._idle.set()
-                    return
-            try:
-                engine = self._build(kb, self._settings)
-            except Exception:  # keep answering from the old engine; publishing again retries
-                log.exception("building the NLU engine for knowledge %s failed", kb.version)
-                with self._lock:
-                    if self._requested_version == kb.version:
-                        self._requested_version = None
-                continue
-            with self._lock:
-                self._engine = engine
