@@ -102,8 +102,12 @@ def _thai_grams(run: str, sizes: Sequence[int]) -> list[str]:
     return grams or [run]
 
 
+@lru_cache(maxsize=65536)
 def char_ngrams(text: str) -> Counter[str]:
-    """Character n-grams by script: Han uni- and bigrams, Thai bi- and trigrams, Latin words and their trigrams."""
+    """Character n-grams by script: Han uni- and bigrams, Thai bi- and trigrams, Latin words and their trigrams.
+
+    Cached, because index builds (one per cross-validation fold) cut the same texts again: callers must not modify
+    the Counter they get."""
     grams: Counter[str] = Counter()
     for match in _SCRIPT_RUN_RE.finditer(text):
         if run := match.group("han"):
@@ -120,6 +124,7 @@ def char_ngrams(text: str) -> Counter[str]:
     return grams
 
 
+@lru_cache(maxsize=262144)
 def script_of(token: str) -> str:
     """Han, Thai, Latin or other, by the token's first character (a Latin trigram's "#" marks a word start)."""
     first = token.lstrip("#")[:1]
