@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from fastapi import HTTPException, Request
+
 from app.config import Settings
 from app.db import session_scope
 from app.knowledge.service import KnowledgeBase, current_revision, load_from_database
@@ -29,6 +31,14 @@ class Content:
     kb: KnowledgeBase
     engine: NluEngine
     revision: int
+
+
+def serving_content(request: Request) -> Content:
+    """The content a request is answered from; 503 while the first engine is still being built at start."""
+    content = request.app.state.runtime.content
+    if content is None:
+        raise HTTPException(503, "content is still loading; retry in a few seconds")
+    return content
 
 
 class ContentSource(Protocol):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, field_validator
 
 from app.conversation.service import Reply, reply_to_postback, reply_to_text
 from app.db import session_scope
 from app.privacy import pseudonymise
+from app.runtime import serving_content
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -55,9 +56,7 @@ def to_response(reply: Reply) -> AskResponse:
 
 @router.post("/ask", response_model=AskResponse)
 async def ask(request: Request, body: AskRequest) -> AskResponse:
-    content = request.app.state.runtime.content
-    if content is None:
-        raise HTTPException(503, "content is still loading; retry in a few seconds")
+    content = serving_content(request)
 
     def run() -> Reply:
         with session_scope() as session:
@@ -82,9 +81,7 @@ class PostbackRequest(BaseModel):
 
 @router.post("/postback", response_model=AskResponse)
 async def postback(request: Request, body: PostbackRequest) -> AskResponse:
-    content = request.app.state.runtime.content
-    if content is None:
-        raise HTTPException(503, "content is still loading; retry in a few seconds")
+    content = serving_content(request)
 
     def run() -> Reply:
         with session_scope() as session:

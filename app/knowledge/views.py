@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from app.knowledge.schemas import PlanItem, Service
+from app.runtime import serving_content
 
 router = APIRouter(prefix="/api", tags=["knowledge"])
 
 
 def _kb(request: Request):
-    content = request.app.state.runtime.content
-    if content is None:
-        raise HTTPException(503, "content is still loading; retry in a few seconds")
-    return content.kb
+    return serving_content(request).kb
 
 
 @router.get("/plan-items", response_model=list[PlanItem])
