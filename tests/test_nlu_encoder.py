@@ -3,6 +3,9 @@ pretrained one is loaded by path without any download."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +34,12 @@ DOCUMENTS = [
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> tuple[SentenceTransformer, Path]:
+def trained(tmp_path_factory) -> tuple[encoders.StaticEncoder, Path]:
     out = tmp_path_factory.mktemp("encoder")
     return encoders.train_builtin(DOCUMENTS, out), out
 
 
-def _embed(model: SentenceTransformer, texts: list[str]) -> np.ndarray:
+def _embed(model: encoders.Encoder, texts: list[str]) -> np.ndarray:
     return encoders.encode(model, [encoders.encoder_text(encoders.BUILTIN, t) for t in texts])
 
 
@@ -46,6 +49,25 @@ def test_builtin_encoder_is_saved_as_a_sentence_transformers_model_and_reloads_b
     reloaded = SentenceTransformer(str(path), device="cpu")
     texts = ["老闆欠薪怎麼辦", "剪床補助"]
     assert np.allclose(_embed(model, texts), _embed(reloaded, texts), atol=1e-6)
+
+
+def test_a_server_loads_and_applies_the_builtin_encoder_without_importing_torch(trained):
+    """Importing torch and sentence-transformers is most of a server's start; serving the static model needs neither."""
+    _, path = trained
+    text = "老闆欠薪怎麼辦"
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "import app.main\n"
+        "from app.nlu import encoder as e\n"
+        f"vector = e.encode(e.StaticEncoder.load(Path({str(path)!r})), [e.encoder_text(e.BUILTIN, {text!r})])[0]\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'vector': vector.tolist()}))\n"
+    )
+    served = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True,
+                            capture_output=True, text=True, timeout=120)
+    result = json.loads(served.stdout.strip().splitlines()[-1])
+    assert result["torch"] is False
+    assert np.allclose(result["vector"], _embed(SentenceTransformer(str(path), device="cpu"), [text])[0], atol=1e-6)
 
 
 def test_builtin_encoder_gives_unit_vectors_that_bring_a_question_near_its_service(trained):

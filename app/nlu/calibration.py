@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import torch
 
 from app.nlu.documents import INTENT, OUT_OF_SCOPE, PLAN, SERVICE, Document, target_kind, target_name
 from app.nlu.index import QUERY_SIGNALS, TARGET_SIGNALS, SearchIndex, Signals
@@ -100,6 +99,8 @@ def probabilities(weights: np.ndarray, design: np.ndarray) -> np.ndarray:
 
 def fit_weights(designs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Multinomial logistic regression over targets (shared weights), L-BFGS; deterministic."""
+    import torch  # only to build an index: a serving process never imports it (see app.nlu.encoder)
+
     x = torch.from_numpy(designs)  # (n_queries, n_targets, n_features)
     y = torch.from_numpy(labels)
     weights = torch.zeros(designs.shape[2], dtype=torch.float32, requires_grad=True)
@@ -164,10 +165,10 @@ def held_out_signals(
         kept = [d for position, d in enumerate(documents) if fold_of.get(position) != fold]
         index = build_index(kept)
         targets = tuple(index.targets)
-        for position, document in enumerate(documents):
-            if fold_of.get(position) != fold or document.target not in targets:
-                continue
-            design = design_matrix(index.signals(document.text), targets)
+        scored = [d for position, d in enumerate(documents) if fold_of.get(position) == fold and d.target in targets]
+        vectors = index.embed([d.text for d in scored])
+        for document, vector in zip(scored, vectors):
+            design = design_matrix(index.signals(document.text, vector), targets)
             held.append(HeldOut(document.text, document.target, design, targets))
     return held
 

@@ -6,22 +6,24 @@ their frequency), trained with MultipleNegativesRankingLoss so each phrasing lan
 target. It trains in seconds on a CPU, is deterministic for a seed, and is saved as an ordinary
 sentence-transformers model directory (`SentenceTransformer(path)` loads it). Any other value is a model name or
 path given to `SentenceTransformer`, e.g. "paraphrase-multilingual-MiniLM-L12-v2" or a directory baked into the image.
+
+A trained builtin model is served as a `StaticEncoder`: the same token table and tokenizer, averaged with numpy.
+Importing torch and sentence-transformers takes most of a server's start (about 5 of 7 seconds here), and a static
+embedding needs neither to be applied; they are imported only to train, or to load a pretrained model.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from contextlib import contextmanager
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
-import torch
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.base.modules.normalize import Normalize
-from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+from safetensors.numpy import load_file
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
 from app.nlu.documents import Document
@@ -39,6 +41,17 @@ BUILTIN_PAIRS_PER_TARGET = 32
 BUILTIN_SEED = 20261121
 UNKNOWN_TOKEN = "[UNK]"
 
+if TYPE_CHECKING:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+# What a saved builtin model consists of, in sentence-transformers' modules.json.
+_STATIC_MODULES = (
+    "sentence_transformers.sentence_transformer.modules.static_embedding.StaticEmbedding",
+    "sentence_transformers.base.modules.normalize.Normalize",
+)
+
 # Han, Thai, Latin letters and digits form separate pre-tokens, so BPE merges inside one script only.
 _PRE_TOKEN_PATTERN = r"[\p{Han}]+|[\p{Thai}]+|[\p{Latin}]+|\d+|[^\s\p{Han}\p{Thai}\p{Latin}\d]+"
 
@@ -52,18 +65,58 @@ def encoder_text(spec: str, text: str) -> str:
     return matching_form(text) if is_builtin(spec) else normalize(text)
 
 
+class StaticEncoder:
+    """The builtin model applied with numpy: the mean of its texts' token vectors, scaled to unit length — what its
+    StaticEmbedding (an EmbeddingBag in mean mode) and Normalize modules compute, without torch."""
+
+    def __init__(self, tokenizer: Tokenizer, token_vectors: np.ndarray):
+        self.tokenizer = tokenizer
+        self.token_vectors = np.ascontiguousarray(token_vectors, dtype=np.float32)
+
+    @classmethod
+    def load(cls, path: Path) -> StaticEncoder:
+        """From the directory `train_builtin` saved (an ordinary sentence-transformers model directory)."""
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        if tuple(m["type"] for m in modules) != _STATIC_MODULES:
+            raise ValueError(f"{path} is not a builtin static model: {[m['type'] for m in modules]}")
+        tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        tokenizer.no_padding()
+        return cls(tokenizer, load_file(str(path / "model.safetensors"))["embedding.weight"])
+
+    @property
+    def dimension(self) -> int:
+        return self.token_vectors.shape[1]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, encoding in enumerate(self.tokenizer.encode_batch(list(texts), add_special_tokens=False)):
+            if encoding.ids:  # an empty bag stays a zero vector, as in torch
+                vectors[row] = self.token_vectors[encoding.ids].mean(axis=0)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)  # torch.nn.functional.normalize's eps
+
+
+Encoder = Union[StaticEncoder, "SentenceTransformer"]
+
+
 def load_pretrained(spec: str) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
     return SentenceTransformer(spec, device="cpu")
 
 
 def load_saved(path: Path) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
     return SentenceTransformer(str(path), device="cpu")
 
 
-def encode(model: SentenceTransformer, texts: Sequence[str]) -> np.ndarray:
+def encode(model: Encoder, texts: Sequence[str]) -> np.ndarray:
     """Unit-length float32 rows (inner product = cosine), the layout the FAISS index stores."""
+    if isinstance(model, StaticEncoder):
+        return model.encode(texts)
     if not texts:
-        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+        return np.zeros((0, model.get_embedding_dimension()), dtype=np.float32)
     vectors = model.encode(list(texts), batch_size=256, convert_to_numpy=True, normalize_embeddings=True)
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -104,7 +157,7 @@ def builtin_training_data(documents: Sequence[Document]) -> tuple[list[str], lis
     return [form for members in texts.values() for form in members], pairs
 
 
-def train_builtin(documents: Sequence[Document], out_dir: Path | None = None, *, seed: int = BUILTIN_SEED) -> SentenceTransformer:
+def train_builtin(documents: Sequence[Document], out_dir: Path | None = None, *, seed: int = BUILTIN_SEED) -> StaticEncoder:
     """Train the builtin encoder on our documents; saved to `out_dir` as a sentence-transformers model if given."""
     with single_thread():
         return _train_builtin(documents, out_dir, seed)
@@ -114,6 +167,8 @@ def train_builtin(documents: Sequence[Document], out_dir: Path | None = None, *,
 def single_thread() -> Iterator[None]:
     """Run torch on one thread: its ops here are tiny, and on a busy two-core machine a second thread waits more
     than it works (a 64×128 matrix product measured ten times slower with two threads)."""
+    import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -122,7 +177,13 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: int) -> SentenceTransformer:
+def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: int) -> StaticEncoder:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules.normalize import Normalize
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
     corpus, pairs = builtin_training_data(documents)
     torch.manual_seed(seed)
     tokenizer = train_tokenizer(corpus)
@@ -147,7 +208,7 @@ def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: in
     embedding.embedding.sparse = False
     if out_dir is not None:
         model.save(str(out_dir))
-    return model
+    return StaticEncoder(tokenizer, embedding.embedding.weight.detach().numpy())
 
 
 def _fit(
@@ -170,6 +231,8 @@ def _fit(
 
 def _bag(sequences: list[list[int]]) -> dict[str, torch.Tensor]:
     """The input StaticEmbedding's forward takes: token ids end to end, and where each text starts."""
+    import torch
+
     offsets = np.cumsum([0] + [len(s) for s in sequences[:-1]])
     return {
         "input_ids": torch.tensor([i for s in sequences for i in s], dtype=torch.long),

@@ -133,7 +133,7 @@ def minilm_baseline(kb: KnowledgeBase) -> Callable[[Question], Prediction]:
     model = encoders.load_saved(minilm_model_path())
     hits = [(SERVICE, s.id) for s in kb.published] + [("plan", p.name) for p in kb.plan_items]
     texts = [f"{s.title}\n{s.summary}" for s in kb.published] + [f"{p.name}\n{p.content}" for p in kb.plan_items]
-    index = faiss.IndexFlatIP(model.get_sentence_embedding_dimension())
+    index = faiss.IndexFlatIP(model.get_embedding_dimension())
     index.add(encoders.encode(model, texts))
 
     def predict(question: Question) -> Prediction:

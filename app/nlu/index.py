@@ -20,7 +20,6 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from sentence_transformers import SentenceTransformer
 
 from app.nlu import encoder as encoders
 from app.nlu.documents import PLAN, SERVICE, Document, target_kind, targets_of
@@ -75,7 +74,7 @@ class SearchIndex:
     def __init__(
         self,
         documents: list[Document],
-        model: SentenceTransformer,
+        model: encoders.Encoder,
         spec: str,
         vectors: faiss.Index,
         segmenter: Segmenter,
@@ -108,7 +107,7 @@ class SearchIndex:
         documents: list[Document],
         spec: str,
         segmenter: Segmenter,
-        model: SentenceTransformer,
+        model: encoders.Encoder,
         known_vectors: dict[str, np.ndarray] | None = None,
     ) -> SearchIndex:
         """`known_vectors` (text → vector) spares re-encoding texts a fixed, pretrained encoder has already seen."""
@@ -124,13 +123,19 @@ class SearchIndex:
 
     # --- signals -------------------------------------------------------------------------------------------------
 
-    def signals(self, text: str) -> Signals:
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Query vectors, one row per text, in one encoder call (texts a fixed encoder already embedded are reused)."""
+        if texts and all(t in self._known_vectors for t in texts):
+            return np.stack([self._known_vectors[t] for t in texts])
+        return encoders.encode(self.model, [encoders.encoder_text(self.spec, t) for t in texts])
+
+    def signals(self, text: str, query_vector: np.ndarray | None = None) -> Signals:
+        """`query_vector`: the text's row from `embed`, when many texts are scored at once."""
         form = matching_form(text)
         n_targets = len(self.targets)
         out = np.zeros((n_targets, len(TARGET_SIGNALS)), dtype=np.float32)
 
-        known = self._known_vectors.get(text)
-        query_vector = known[None, :] if known is not None else encoders.encode(self.model, [encoders.encoder_text(self.spec, text)])
+        query_vector = (self.embed([text])[0] if query_vector is None else query_vector)[None, :]
         dense = np.empty(len(self.documents), dtype=np.float32)
         scores, rows = self.vectors.search(query_vector, len(self.documents))
         dense[rows[0]] = scores[0]
@@ -192,7 +197,7 @@ class SearchIndex:
         )
 
     @classmethod
-    def load(cls, directory: Path, spec: str, segmenter: Segmenter, model: SentenceTransformer) -> SearchIndex:
+    def load(cls, directory: Path, spec: str, segmenter: Segmenter, model: encoders.Encoder) -> SearchIndex:
         rows = json.loads((directory / DOCUMENTS_FILE).read_text(encoding="utf-8"))
         documents = [Document(target, kind, text) for target, kind, text in rows]
         return cls(documents, model, spec, faiss.read_index(str(directory / VECTORS_FILE)), segmenter)

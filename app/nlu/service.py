@@ -185,7 +185,7 @@ def _segmenter(terms: tuple[str, ...]) -> Segmenter:
 
 
 def _load(directory, kb: KnowledgeBase, spec: str, segmenter: Segmenter) -> NluEngine:
-    model = encoders.load_saved(directory / ENCODER_DIR) if encoders.is_builtin(spec) else encoders.load_pretrained(spec)
+    model = encoders.StaticEncoder.load(directory / ENCODER_DIR) if encoders.is_builtin(spec) else encoders.load_pretrained(spec)
     index = SearchIndex.load(directory, spec, segmenter, model)
     calibration = Calibration.from_json(json.loads((directory / CALIBRATION_FILE).read_text(encoding="utf-8")))
     return NluEngine(index, calibration, kb.version)
