@@ -78,7 +78,9 @@ class SearchIndex:
         spec: str,
         vectors: faiss.Index,
         segmenter: Segmenter,
+        analysed: list[tuple[str, tuple[str, ...]]] | None = None,
     ):
+        """`analysed`: each document's matching form and words, as saved with the index (a second of work at start)."""
         self.documents = documents
         self.targets = targets_of(documents)
         self.spec = spec
@@ -89,13 +91,15 @@ class SearchIndex:
         self.doc_target = np.array([position[d.target] for d in documents], dtype=np.int64)
         self.doc_is_example = np.array([d.kind == "example" for d in documents])
         self.target_in_scope = np.array([target_kind(t) in (SERVICE, PLAN) for t in self.targets])
-        forms = [matching_form(d.text) for d in documents]
-        self.chars = CharNgramIndex(forms)
+        if analysed is None:
+            analysed = [(form, segmenter.content_tokens(form)) for form in (matching_form(d.text) for d in documents)]
+        self._analysed = analysed
+        self.chars = CharNgramIndex([form for form, _ in analysed])
         example_bags: list[list[str]] = [[] for _ in self.targets]
         description_bags: list[list[str]] = [[] for _ in self.targets]
-        for document, form, row in zip(documents, forms, self.doc_target):
+        for document, (_, words), row in zip(documents, analysed, self.doc_target):
             bags = example_bags if document.kind == "example" else description_bags
-            bags[row].extend(segmenter.content_tokens(form))
+            bags[row].extend(words)
         self.bm25_examples = Bm25Index(example_bags)
         self.bm25_descriptions = Bm25Index(description_bags)
         self._vocabulary = self.bm25_examples.vocabulary | self.bm25_descriptions.vocabulary
@@ -193,14 +197,19 @@ class SearchIndex:
     def save(self, directory: Path) -> None:
         faiss.write_index(self.vectors, str(directory / VECTORS_FILE))
         (directory / DOCUMENTS_FILE).write_text(
-            json.dumps([[d.target, d.kind, d.text] for d in self.documents], ensure_ascii=False), encoding="utf-8"
+            json.dumps(
+                [[d.target, d.kind, d.text, form, words] for d, (form, words) in zip(self.documents, self._analysed)],
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
         )
 
     @classmethod
     def load(cls, directory: Path, spec: str, segmenter: Segmenter, model: encoders.Encoder) -> SearchIndex:
         rows = json.loads((directory / DOCUMENTS_FILE).read_text(encoding="utf-8"))
-        documents = [Document(target, kind, text) for target, kind, text in rows]
-        return cls(documents, model, spec, faiss.read_index(str(directory / VECTORS_FILE)), segmenter)
+        documents = [Document(target, kind, text) for target, kind, text, _, _ in rows]
+        analysed = [(form, tuple(words)) for _, _, _, form, words in rows]
+        return cls(documents, model, spec, faiss.read_index(str(directory / VECTORS_FILE)), segmenter, analysed)
 
 
 def index_directory(index_dir: Path, knowledge_version: str, spec: str) -> Path:
