@@ -4,7 +4,8 @@ Content is a (knowledge, engine, revision) triple swapped as one. Each process p
 publish, it answers from the new content within a poll interval and a second: the new documents are indexed with the
 current engine's encoder and calibration (`reindex`), and the complete engine — encoder trained on the new content,
 calibration refitted, tens of seconds — is built in a background thread and swapped in when ready. Processes sharing
-an index directory build it once: the others wait for it and load it.
+an index directory build it once: the others wait for it and load it. A process starting on content that has no
+index yet (a restart soon after a publish) does the same, starting from the newest index on disk.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.knowledge.service import KnowledgeBase, current_revision, load_from_database
 from app.line.client import LineApi
-from app.nlu.service import NluEngine, build_engine, load_engine, reindex
+from app.nlu.service import NluEngine, build_engine, load_engine, newest_engine, reindex
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +99,15 @@ class Runtime:
             return True
 
     def _engine_now(self, kb: KnowledgeBase) -> NluEngine:
-        if self.content is None:  # nothing to answer from yet: the complete engine, loaded or built
-            return build_engine(kb, self.settings)
         engine = load_engine(kb, self.settings)
-        if engine is None:
-            engine = reindex(self.content.engine, kb)
-            self._complete_later(kb)
-        return engine
+        if engine is not None:
+            return engine
+        # A restart after staff published starts from the newest index on disk; only a first start ever waits.
+        base = self.content.engine if self.content is not None else newest_engine(kb, self.settings)
+        if base is None:
+            return build_engine(kb, self.settings)
+        self._complete_later(kb)
+        return reindex(base, kb)
 
     def _complete_later(self, kb: KnowledgeBase) -> None:
         with self._completion_lock:

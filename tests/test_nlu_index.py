@@ -185,3 +185,20 @@ def test_runtime_keeps_answering_when_the_complete_build_fails(small_kb, setting
     assert runtime.wait_for_complete_engine(60)
     assert runtime.content.revision == 2 and not runtime.content.engine.complete
     assert runtime.content.engine.understand("最低時薪是多少錢").candidates[0].target == "service:minimum-wage"
+
+
+def test_a_restart_on_content_without_an_index_answers_at_once_from_the_newest_index(small_kb, settings, monkeypatch):
+    source = ContentInMemory(small_kb)
+    Runtime(settings, source=source).refresh()  # an earlier run left the index of small_kb
+    phrase = "外勞想上華語課有沒有免費的"
+    source.publish(with_example(small_kb, "tc-migrant-chinese-class", phrase))  # published, then the server restarted
+    release = threading.Event()
+    monkeypatch.setattr("app.runtime.build_engine", lambda kb, s: (release.wait(60), build_engine(kb, s))[1])
+
+    restarted = Runtime(settings, source=source)
+    assert restarted.refresh(), "ready while the complete build is held back"
+    assert not restarted.content.engine.complete
+    assert restarted.content.engine.understand(phrase).candidates[0].target == "service:tc-migrant-chinese-class"
+    release.set()
+    assert restarted.wait_for_complete_engine(300)
+    assert restarted.content.engine.complete and restarted.content.engine.knowledge_version == source.kb.version

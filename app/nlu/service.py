@@ -138,10 +138,26 @@ def load_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine | None:
     if not _manifest_matches(read_manifest(directory), kb, spec):
         return None
     try:
-        return _load(directory, kb, spec, segmenter_for(kb))
+        return _load(directory, kb.version, spec, segmenter_for(kb))
     except Exception as exc:  # a damaged index (any reader may fail: faiss, json, safetensors) is rebuilt
         log.warning("index in %s unreadable (%s); it will be rebuilt", directory, exc)
         return None
+
+
+def newest_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine | None:
+    """The most recently built complete engine of this NLU code and encoder, whatever content it was built for: a
+    process starting on content that has no index yet answers with it (`reindex`) while the complete one is built."""
+    spec = settings.embedding_model
+    if not settings.index_dir.is_dir():
+        return None
+    for directory in sorted(_index_directories(settings), key=lambda p: p.stat().st_mtime, reverse=True):
+        manifest = read_manifest(directory)
+        if manifest and manifest.get("nlu_code") == NLU_CODE_FINGERPRINT and manifest.get("embedding_model") == spec:
+            try:
+                return _load(directory, manifest["knowledge_version"], spec, segmenter_for(kb))
+            except Exception as exc:
+                log.warning("index in %s unreadable (%s)", directory, exc)
+    return None
 
 
 def build_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine:
@@ -184,11 +200,11 @@ def _segmenter(terms: tuple[str, ...]) -> Segmenter:
     return Segmenter(terms)
 
 
-def _load(directory, kb: KnowledgeBase, spec: str, segmenter: Segmenter) -> NluEngine:
+def _load(directory, knowledge_version: str, spec: str, segmenter: Segmenter) -> NluEngine:
     model = encoders.StaticEncoder.load(directory / ENCODER_DIR) if encoders.is_builtin(spec) else encoders.load_pretrained(spec)
     index = SearchIndex.load(directory, spec, segmenter, model)
     calibration = Calibration.from_json(json.loads((directory / CALIBRATION_FILE).read_text(encoding="utf-8")))
-    return NluEngine(index, calibration, kb.version)
+    return NluEngine(index, calibration, knowledge_version)
 
 
 def _build(kb: KnowledgeBase, settings: Settings) -> NluEngine:
@@ -227,11 +243,14 @@ def _build(kb: KnowledgeBase, settings: Settings) -> NluEngine:
     return NluEngine(index, calibration, kb.version)
 
 
+def _index_directories(settings: Settings) -> list[Path]:
+    """Complete index directories (those being written have a dot name)."""
+    return [p for p in settings.index_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+
+
 def _remove_old_indexes(settings: Settings, keep) -> None:
     directories = sorted(
-        (p for p in settings.index_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and p != keep),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
+        (p for p in _index_directories(settings) if p != keep), key=lambda p: p.stat().st_mtime, reverse=True
     )
     for stale in directories[KEEP_OLD_INDEXES:]:
         shutil.rmtree(stale, ignore_errors=True)
