@@ -42,6 +42,8 @@ class Settings(BaseSettings):
 
     # Conversation. An eligibility check left unanswered this long is over; the next message is a new question.
     eligibility_check_timeout_minutes: float = Field(default=30.0, gt=0)
+    # What a conversation is about (its service, the facts stated) is forgotten after this long without a message.
+    conversation_memory_minutes: float = Field(default=30.0, gt=0)
     # A font with Chinese glyphs for the rich-menu image; unset: found with fc-match or in Debian's fonts-noto-cjk.
     rich_menu_font: Path | None = None
 

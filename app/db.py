@@ -25,6 +25,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored timestamp as aware UTC (SQLite hands back naive UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         path = database_url.removeprefix("sqlite:///")

@@ -18,8 +18,9 @@ from sqlmodel import Session
 
 from app.conversation import messages, texts
 from app.conversation.models import UserState
-from app.db import utcnow
+from app.db import as_utc, utcnow
 from app.knowledge.schemas import EligibilityQuestion, Service
+from app.nlu.facts import describe as describe_facts
 
 ELIGIBILITY = "eligibility"
 
@@ -47,12 +48,9 @@ def save(session: Session, state: UserState) -> None:
     session.add(state)
 
 
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
-
 
 def expired(state: UserState, *, timeout_minutes: float, now: dt.datetime | None = None) -> bool:
-    return (now or utcnow()) - _as_utc(state.updated_at) > dt.timedelta(minutes=timeout_minutes)
+    return (now or utcnow()) - as_utc(state.updated_at) > dt.timedelta(minutes=timeout_minutes)
 
 
 def check_under_way(state: UserState | None, *, timeout_minutes: float) -> bool:
@@ -85,10 +83,13 @@ def check_language(service: Service, lang: str) -> str:
     return lang if translated else "zh-TW"
 
 
-def start(state: UserState, service: Service) -> Step:
-    """Begin (or begin again) the check of `service`, in the user's language when the questions are written in it."""
+def start(state: UserState, service: Service, facts: dict | None = None) -> Step:
+    """Begin (or begin again) the check of `service`, in the user's language when the questions are written in it.
+    Questions that the facts the person stated answer (「我26歲設籍西屯」) are not asked; the reply says which
+    facts it used."""
     state.flow, state.flow_service_id, state.flow_step, state.flow_answers = ELIGIBILITY, service.id, 0, {}
-    return _ask(service, 0, check_language(service, state.language or "zh-TW"))
+    lang = check_language(service, state.language or "zh-TW")
+    return _advance(state, service, lang, facts or {}, used=[])
 
 
 def still_fits(state: UserState, service: Service) -> bool:
@@ -96,11 +97,17 @@ def still_fits(state: UserState, service: Service) -> bool:
     return state.flow_step < len(service.eligibility_check)
 
 
+def ask_again(state: UserState, service: Service) -> Step:
+    """The question the check waits on, asked again (after the person asked something else in between)."""
+    return _ask(service, state.flow_step, check_language(service, state.language or "zh-TW"))
+
+
 def current_question(state: UserState, service: Service) -> EligibilityQuestion:
     return service.eligibility_check[state.flow_step]
 
 
-def answer(state: UserState, service: Service, given: Answer, *, question_id: str | None = None) -> Step:
+def answer(state: UserState, service: Service, given: Answer, *, question_id: str | None = None,
+           facts: dict | None = None) -> Step:
     """Record an answer to the current question (`question_id`, when given, must be the current one; an answer
     to an earlier question — an old button tapped again — re-asks the current one)."""
     lang = check_language(service, state.language or "zh-TW")
@@ -111,26 +118,65 @@ def answer(state: UserState, service: Service, given: Answer, *, question_id: st
     question = current_question(state, service)
     if question_id is not None and question_id != question.id:
         return _ask(service, state.flow_step, lang)
-    contact = messages.contact_phrase(service, lang)
     if given == "unsure":
         end(state)
+        contact = messages.contact_phrase(service, lang)
         return _result(service, lang, texts.text("check_unsure", lang).format(contact=contact), qualified=None)
-    state.flow_answers = {**state.flow_answers, question.id: given == "yes"}
-    if (given == "yes") != question.qualifying_answer:
+    if (result := _record(state, service, question, given == "yes", lang)) is not None:
+        return result
+    return _advance(state, service, lang, facts or {}, used=[])
+
+
+def _record(state: UserState, service: Service, question: EligibilityQuestion, yes: bool, lang: str) -> Step | None:
+    """Keep one answer and move on; the verdict when that answer disqualifies."""
+    state.flow_answers = {**state.flow_answers, question.id: yes}
+    if yes != question.qualifying_answer:
         end(state)
+        contact = messages.contact_phrase(service, lang)
         body = texts.text("check_not_qualify", lang).format(title=messages.service_title(service, lang),
                                                             reason=question.reason_if_not)
         return _result(service, lang, f"{body}\n\n{texts.text('check_try', lang).format(contact=contact)}",
                        qualified=False)
     state.flow_step += 1
-    if state.flow_step < len(service.eligibility_check):
-        return _ask(service, state.flow_step, lang)
+    return None
+
+
+def _advance(state: UserState, service: Service, lang: str, facts: dict, used: list[str]) -> Step:
+    """From the current question on: answer what the stated facts answer, then ask the first open question, or
+    give the verdict when none is left."""
+    while state.flow_step < len(service.eligibility_check):
+        question = current_question(state, service)
+        known = question.answered_by.answer(facts) if question.answered_by else None
+        if known is None:
+            asked = _ask(service, state.flow_step, lang)
+            return _with_facts(asked, facts, lang) if used else asked
+        used.append(question.id)
+        if (result := _record(state, service, question, known, lang)) is not None:
+            return _with_facts(result, facts, lang)
     end(state)
     steps = messages.localized(service, lang)["steps"]
     body = texts.text("check_qualify", lang).format(
         title=messages.service_title(service, lang), steps="\n".join(f"{n}. {s}" for n, s in enumerate(steps, 1))
     )
-    return _result(service, lang, f"{body}\n📞 {contact}", qualified=True)
+    result = _result(service, lang, f"{body}\n📞 {messages.contact_phrase(service, lang)}", qualified=True)
+    return _with_facts(result, facts, lang) if used else result
+
+
+def fact_answer(state: UserState, service: Service, facts: dict) -> Answer | None:
+    """A typed message read through the facts it states, when they answer the current question (「我今年25歲」 to
+    "are you 29 or under?")."""
+    question = current_question(state, service)
+    known = question.answered_by.answer(facts) if question.answered_by else None
+    return None if known is None else ("yes" if known else "no")
+
+
+def _with_facts(step: Step, facts: dict, lang: str) -> Step:
+    """The verdict, said to rest on what the person told us."""
+    said = describe_facts(facts, lang)
+    if not said:
+        return step
+    prefix = texts.text("facts_used", lang).format(facts="、".join(said) if lang == "zh-TW" else ", ".join(said))
+    return Step(messages.prefixed(step.message, prefix), f"{prefix}\n{step.text}", step.language)
 
 
 def checklist(service: Service, lang: str) -> Step:

@@ -72,6 +72,29 @@ def text_message(body: str, quick_replies: list[dict] | None = None) -> dict:
     return message
 
 
+def prefixed(message: dict, prefix: str) -> dict:
+    """`message` with a line put before what it says (a text's text, a flex bubble's body and alt text)."""
+    if message["type"] == "text":
+        return {**message, "text": fit(f"{prefix}\n{message['text']}", TEXT_LIMIT)}
+    bubble = message["contents"]
+    body = bubble["body"]
+    lead = _text(prefix, size="xs", color=MUTED)
+    return {**message, "altText": fit(f"{prefix} {message['altText']}", ALT_TEXT_CHARS),
+            "contents": {**bubble, "body": {**body, "contents": [lead, *body["contents"]]}}}
+
+
+def with_quick_replies(message: dict, items: Sequence[dict]) -> dict:
+    """`message` with these quick replies (LINE shows a reply's quick replies on its last message only)."""
+    return {**message, "quickReply": {"items": list(items)[:QUICK_REPLY_ITEMS]}} if items else message
+
+
+def carousel(cards: Sequence[dict], alt_text: str, quick_replies: Sequence[dict]) -> dict:
+    """Flex cards side by side; a card that had to fall back to text (too long for a bubble) is left out."""
+    bubbles = [card["contents"] for card in cards if card["type"] == "flex"]
+    return with_quick_replies({"type": "flex", "altText": fit(alt_text, ALT_TEXT_CHARS),
+                               "contents": {"type": "carousel", "contents": bubbles}}, quick_replies)
+
+
 def navigation(lang: str) -> list[dict]:
     """Quick replies that are always useful after an answer: the menu and a person."""
     return [

@@ -41,7 +41,9 @@ class Feedback(SQLModel, table=True):
 
 
 class UserState(SQLModel, table=True):
-    """Per-user conversation state (language, an eligibility check under way, staff handoff), shared by processes."""
+    """Per-user conversation state, shared by processes: the language, what the conversation is about (the services
+    last answered, the aspect last asked, facts the person stated), an eligibility check under way, staff handoff.
+    The topic and facts are forgotten after a quiet period (`conversation_memory_minutes`)."""
 
     __tablename__ = "user_state"
 
@@ -51,5 +53,8 @@ class UserState(SQLModel, table=True):
     flow_service_id: str | None = Field(default=None, max_length=80)
     flow_step: int = 0
     flow_answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    topic_service_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    topic_aspect: str | None = Field(default=None, max_length=16)
+    facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     handoff_requested_at: dt.datetime | None = None
     updated_at: dt.datetime = Field(default_factory=utcnow)

@@ -1,8 +1,14 @@
 """What the bot says. One entry per kind of input; the webhook, /api/ask, /api/postback and the CLI all come here.
 
-    text      → an eligibility check under way? (an answer goes to it; anything else ends it and is a question)
-              → menu / person commands → understand (app.nlu): answer | clarify | fallback | smalltalk
-    postback  → a tapped button: service card, menu topic, eligibility check, 👍/👎, person, 「都不是」
+    text      → 「重新開始」? (the conversation is forgotten)
+              → an eligibility check under way? (an answer goes to it — typed 「對」「沒有」「我今年25歲」 too; any
+                other message is answered as a question while the check waits, with a button to go back to it)
+              → menu / person commands → understand (app.nlu) and read the aspect asked and the facts stated →
+                a follow-up about the conversation's service (「那要帶什麼」) → the asked part of that service;
+                otherwise answer (the asked part, or the card, with the next plausible services one tap away) |
+                clarify | fallback | smalltalk
+    postback  → a tapped button: service card, one part of a service, menu topic, eligibility check, 👍/👎, person,
+                「都不是」
     follow    → greeting in the LINE profile's language
 
 Every reply is logged (text masked, user pseudonymised). The reply language is the message's own language; a
@@ -12,7 +18,8 @@ message without one of its own (「1」, an emoji, a lone "menu") and a tapped b
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from linebot.v3.webhooks import (
     Event,
@@ -26,11 +33,15 @@ from linebot.v3.webhooks import (
 from sqlmodel import Session, select
 
 from app.config import get_settings
-from app.conversation import flows, messages, texts
+from app.conversation import answers, context, flows, messages, texts
+from app.conversation.context import Context
 from app.conversation.models import ConversationTurn, Feedback, UserState
 from app.db import utcnow
 from app.knowledge.schemas import Service
 from app.knowledge.service import KnowledgeBase
+from app.nlu.aspects import Aspect, detect_aspect, follow_up_only
+from app.nlu.facts import PHRASES as FACT_PHRASES
+from app.nlu.facts import extract_facts
 from app.nlu.language import detect_language
 from app.nlu.service import NluEngine, Understanding
 from app.privacy import mask_personal_data, pseudonymise
@@ -55,10 +66,12 @@ class Reply:
     kind: str  # answer | clarify | fallback | smalltalk (steps of an eligibility check are answers)
     messages: list[dict]
     language: str = "zh-TW"
-    matches: list[Match] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)  # answer: the services answered, first the main one
     intent: str | None = None
     confidence: float | None = None
     text_fallback: str | None = None  # the answer as plain text where `messages` hold a card (CLI, text clients)
+    alternatives: list[Match] = field(default_factory=list)  # answer: other plausible services, one tap away
+    aspect: str | None = None  # the part of the service answered (app.nlu.aspects), None for the whole card
 
     @property
     def service_id(self) -> str | None:
@@ -87,9 +100,30 @@ def published(kb: KnowledgeBase, service_id: str | None) -> Service | None:
 # --- replies that need no understanding -----------------------------------------------------------------------
 
 
-def card_reply(service: Service, lang: str, matches: list[Match] | None = None, **extra) -> Reply:
-    return Reply("answer", [messages.service_card(service, lang)], lang, matches or [match_of(service)],
-                 text_fallback=messages.service_text(service, lang), **extra)
+def card_reply(service: Service, lang: str, matches: list[Match] | None = None, *,
+               alternatives: Sequence[Service] = (), **extra) -> Reply:
+    card = messages.with_quick_replies(
+        messages.service_card(service, lang), [*answers.alternative_quick_replies(alternatives, lang),
+                                               *answers.aspect_quick_replies(service, None, lang)[1:],
+                                               *messages.navigation(lang)])
+    return Reply("answer", [card], lang, matches or [match_of(service)], text_fallback=messages.service_text(service, lang),
+                 alternatives=[match_of(s) for s in alternatives], **extra)
+
+
+def aspect_reply(service: Service, aspect: Aspect, lang: str, matches: list[Match] | None = None, *,
+                 alternatives: Sequence[Service] = (), **extra) -> Reply:
+    """The asked part of `service` in a short message, the whole card and the other parts a tap away."""
+    message = answers.aspect_message(service, aspect, lang, answers.alternative_quick_replies(alternatives, lang))
+    return Reply("answer", [message], lang, matches or [match_of(service)], text_fallback=message["text"],
+                 alternatives=[match_of(s) for s in alternatives], aspect=aspect.value, **extra)
+
+
+def pair_reply(services: Sequence[Service], lang: str, matches: list[Match], **extra) -> Reply:
+    """A question that needs two services (「被資遣了 資遣費和失業給付」): both cards, side by side."""
+    message = messages.carousel([messages.service_card(s, lang) for s in services], texts.text("two_answers", lang),
+                                messages.navigation(lang))
+    text = "\n\n".join(messages.service_text(s, lang) for s in services)
+    return Reply("answer", [message], lang, matches, text_fallback=text, **extra)
 
 
 def menu_reply(lang: str) -> Reply:
@@ -109,6 +143,11 @@ def handoff_reply(lang: str) -> Reply:
 def fallback_reply(lang: str, **extra) -> Reply:
     message = messages.text_message(texts.text("fallback", lang), messages.navigation(lang))
     return Reply("fallback", [message], lang, **extra)
+
+
+def reset_reply(lang: str) -> Reply:
+    return Reply("smalltalk", [messages.text_message(texts.text("reset_done", lang), messages.menu_quick_replies(lang))],
+                 lang, intent="reset")
 
 
 def command_intent(text: str) -> tuple[str, str | None] | None:
@@ -139,23 +178,38 @@ def answer_text(
     engine: NluEngine | None,
     language: str | None = None,
     last_service_id: str | None = None,
+    conversation: Context | None = None,
+    state: UserState | None = None,
 ) -> Reply:
-    """The answer to one text message, with no state. `language` forces the reply language; `last_service_id` is
-    the service last shown to this user (what a complaint such as 「你回答錯了」 is about)."""
+    """The answer to one text message. `language` forces the reply language; `last_service_id` is the service
+    last shown to this user (what a complaint such as 「你回答錯了」 is about); `conversation` is what the
+    conversation is about so far (none: the message is read on its own); `state`, when given, lets an
+    eligibility question start the check."""
     if engine is None:
         return Reply("fallback", [messages.text_message(texts.text("not_ready", "zh-TW"))])
     if command := command_intent(text):
         intent, named_language = command
         lang = named_language or language or texts.reply_language(detect_language(text))
         return menu_reply(lang) if intent == "menu" else handoff_reply(lang)
+    conversation = conversation or Context()
     understanding = engine.understand(text[:UNDERSTAND_CHARS])
     lang = language or texts.reply_language(understanding.language)
+    aspect, stated = detect_aspect(text), extract_facts(text)
+    facts = {**conversation.facts, **stated}
     found = matches_of(understanding, kb)
     base = dict(matches=found, intent=understanding.intent, confidence=understanding.confidence)
+    topic = conversation.topic
+    if topic is not None and (aspect or stated) and _about(topic, text, understanding, found):
+        return _answer_service(topic, aspect or Aspect.eligibility, lang, facts, state, [match_of(topic)],
+                               intent=understanding.intent, confidence=understanding.confidence)
     if understanding.kind == "answer" and found:
         top = found[0]
         if service := published(kb, top.service_id):
-            return card_reply(service, lang, **base)
+            if understanding.also_answer and (second := published(kb, found[1].service_id)):
+                return pair_reply([service, second], lang, **base | {"matches": found[:2]})
+            alternatives = [a for m in found[1:] if (a := published(kb, m.service_id)) and m.score >= ALTERNATIVE_SCORE]
+            return _answer_service(service, aspect, lang, facts, state, [top], alternatives=alternatives[:2],
+                                   intent=understanding.intent, confidence=understanding.confidence)
         if top.service_id is None:
             body = messages.plan_item_text(kb.plan_item(top.title))
             return Reply("answer", [messages.text_message(body, messages.navigation(lang))], lang, **base)
@@ -165,6 +219,33 @@ def answer_text(
     if understanding.kind == "smalltalk":
         return _smalltalk(understanding.intent, lang, last_service_id, base)
     return fallback_reply(lang, **base)
+
+
+# A service this likely, after the one answered, is offered as 「或：…」 (a tap from the right answer).
+ALTERNATIVE_SCORE = 0.03
+
+
+def _about(topic: Service, text: str, understanding: Understanding, found: list[Match]) -> bool:
+    """Whether a message that asks about a part of a service, or states facts, is about the conversation's
+    service: it is unless it names another service of its own (「另外想問特休怎麼算」)."""
+    if follow_up_only(text, FACT_PHRASES):
+        return True
+    names_another = understanding.kind == "answer" and found and found[0].service_id not in (None, topic.id)
+    return not names_another
+
+
+def _answer_service(service: Service, aspect: Aspect | None, lang: str, facts: dict, state: UserState | None,
+                    matches: list[Match], *, alternatives: Sequence[Service] = (), **base) -> Reply:
+    """The answer about one service: the card, the asked part of it, or — asked "am I eligible?" — its
+    eligibility check, started with the facts already stated."""
+    if aspect is Aspect.eligibility and service.eligibility_check and state is not None:
+        state.language = lang
+        step = flows.start(state, service, facts)
+        return Reply("answer", [step.message], step.language, matches, intent="eligibility", text_fallback=step.text,
+                     aspect=aspect.value, confidence=base.get("confidence"))
+    if aspect is None:
+        return card_reply(service, lang, matches, alternatives=alternatives, **base)
+    return aspect_reply(service, aspect, lang, matches, alternatives=alternatives, **base)
 
 
 def _option(match: Match, kb: KnowledgeBase, lang: str) -> tuple[str, str, str] | None:
@@ -205,22 +286,50 @@ def reply_to_text(
     message_id: str | None = None,
     language: str | None = None,
 ) -> Reply:
-    """A typed message: the next step of an eligibility check under way, else an answer; logged (masked)."""
+    """A typed message, understood in its conversation: 「重新開始」, the next step of an eligibility check under
+    way, else an answer; what the answer was about is remembered for the next message; logged (masked)."""
+    settings = get_settings()
     state = flows.load_state(session, user)
-    reply = _continue_check(state, text, kb)
+    conversation = context.load(state, kb, memory_minutes=settings.conversation_memory_minutes)
+    check_waiting = flows.check_under_way(state, timeout_minutes=settings.eligibility_check_timeout_minutes)
+    if state is not None and _is_reset(text, check_waiting):
+        flows.end(state)
+        context.forget(state)
+        reply = reset_reply(language or message_language(text, state))
+    else:
+        reply = _continue_check(state, text, kb)
     if reply is None:
         lang = language or message_language(text, state)
-        reply = answer_text(text, kb=kb, engine=engine, language=lang, last_service_id=_last_service_id(session, user))
+        reply = answer_text(text, kb=kb, engine=engine, language=lang, last_service_id=_last_service_id(session, user),
+                            conversation=conversation, state=state)
         if state is not None:
             state.language = reply.language
+            if check_waiting and reply.intent != "eligibility":
+                reply = _with_resume_button(reply, state)  # the check waits for its answer
+    context.remember(state, services=[m.service_id for m in reply.matches if m.service_id] if reply.kind == "answer"
+                     else [], aspect=reply.aspect, facts=extract_facts(text))
     _remember(session, state, reply)
     log_turn(session, reply, channel=channel, user=user, text=text, message_id=message_id)
     return reply
 
 
+def _is_reset(text: str, check_waiting: bool) -> bool:
+    words = " ".join(text.lower().split()).strip(" .!?。！？")
+    return words in texts.RESET_COMMANDS and not (check_waiting and words in texts.CANCEL_WORDS)
+
+
+def _with_resume_button(reply: Reply, state: UserState) -> Reply:
+    lang = reply.language
+    resume = messages.quick_reply(texts.text("resume_check", lang),
+                                  messages.postback_data("resume", s=state.flow_service_id, l=lang))
+    last = reply.messages[-1]
+    items = last.get("quickReply", {}).get("items", [])
+    return replace(reply, messages=[*reply.messages[:-1], messages.with_quick_replies(last, [resume, *items])])
+
+
 def _continue_check(state: UserState | None, text: str, kb: KnowledgeBase) -> Reply | None:
-    """The next step of an eligibility check when `text` answers its question; None otherwise (and a message
-    that is not an answer ends the check: it is a new question, answered as one)."""
+    """The next step of an eligibility check when `text` answers its question (「是」「對」「沒有」, or a fact that
+    answers it: 「我今年25歲」); None otherwise: the message is a question, answered as one while the check waits."""
     if state is None or state.flow != flows.ELIGIBILITY:
         return None
     service, given = published(kb, state.flow_service_id), flows.typed_answer(text)
@@ -229,10 +338,14 @@ def _continue_check(state: UserState | None, text: str, kb: KnowledgeBase) -> Re
         if service and given in ("yes", "no", "unsure"):  # an answer, too late: offer to start again
             return _restart_check(service, state.language or "zh-TW")
         return None
-    if service is None or given is None or not flows.still_fits(state, service):
+    if service is None or not flows.still_fits(state, service):
         flows.end(state)
         return None
-    return _check_reply(service, flows.answer(state, service, given))
+    stated = extract_facts(text)
+    given = given or flows.fact_answer(state, service, stated)
+    if given is None:
+        return None
+    return _check_reply(service, flows.answer(state, service, given, facts={**(state.facts or {}), **stated}))
 
 
 def _check_reply(service: Service, step: flows.Step) -> Reply:
@@ -278,6 +391,7 @@ def reply_to_postback(
     if state is not None:
         state.language = lang
     action, service = params.get("a"), published(kb, params.get("s"))
+    timeout = get_settings().eligibility_check_timeout_minutes
     match action:
         case "svc" if service:
             reply = card_reply(service, lang)
@@ -293,8 +407,14 @@ def reply_to_postback(
         case "none":
             message = messages.text_message(texts.text("none_reply", lang), messages.menu_quick_replies(lang))
             reply = Reply("fallback", [message], lang, intent="none_of_these")
+        case "asp" if service and params.get("x") in Aspect.__members__:
+            reply = aspect_reply(service, Aspect(params["x"]), lang)
         case "elig" if service:
             reply = _start_check(state, service, lang)
+        case "resume" if service and flows.check_under_way(state, timeout_minutes=timeout) and (
+            state.flow_service_id == service.id
+        ):
+            reply = _check_reply(service, flows.ask_again(state, service))
         case "ans" if service and params.get("v") in ("1", "0", "u"):
             reply = _answer_check(state, service, params, lang)
         case "cancel":
@@ -305,6 +425,9 @@ def reply_to_postback(
             # A button of content since unpublished, or an old rich menu: say so gently and offer the menu.
             log.info("postback not understood or out of date: %r", data[:80])
             reply = fallback_reply(lang, intent="postback")
+    if reply.kind == "answer":
+        context.remember(state, services=[m.service_id for m in reply.matches if m.service_id], aspect=reply.aspect,
+                         facts={})
     _remember(session, state, reply)
     log_turn(session, reply, channel=channel, user=user, text=None)
     return reply
@@ -313,7 +436,7 @@ def reply_to_postback(
 def _start_check(state: UserState | None, service: Service, lang: str) -> Reply:
     if state is None or not service.eligibility_check:
         return _check_reply(service, flows.checklist(service, lang))
-    return _check_reply(service, flows.start(state, service))
+    return _check_reply(service, flows.start(state, service, state.facts))
 
 
 def _answer_check(state: UserState | None, service: Service, params: dict[str, str], lang: str) -> Reply:
@@ -378,7 +501,7 @@ def log_turn(
         kind=reply.kind,
         intent=reply.intent,
         service_id=reply.service_id,
-        candidates=[m.service_id or m.title for m in reply.matches[:3]],
+        candidates=[m.service_id or m.title for m in [*reply.matches, *reply.alternatives][:3]],
         confidence=reply.confidence,
     )
     session.add(turn)

@@ -291,6 +291,60 @@ TEXTS: dict[str, dict[str, str]] = {
         "gọi 1955 (miễn phí, 24 giờ).",
         "th": "ขอบคุณครับ คำตอบเมื่อกี้ช่วยได้ไหม แตะด้านล่าง\nหากต้องการแจ้งเจ้าหน้าที่โดยตรง โทร 1955 (ฟรี 24 ชม.)",
     },
+    # --- conversation: answering one part of a service, context, starting over -----------------------------
+    "facts_used": {
+        "zh-TW": "依您提供的資料（{facts}）：", "en": "From what you told me ({facts}):",
+        "id": "Berdasarkan keterangan Anda ({facts}):", "vi": "Theo thông tin bạn cho biết ({facts}):",
+        "th": "จากข้อมูลที่คุณบอก ({facts}):",
+    },
+    "h_where": {"zh-TW": "在哪裡辦", "en": "Where to go", "id": "Tempat", "vi": "Nơi làm thủ tục", "th": "สถานที่"},
+    "h_deadline": {"zh-TW": "期限與時間", "en": "Deadlines and timing", "id": "Batas waktu", "vi": "Thời hạn",
+                   "th": "กำหนดเวลา"},
+    "no_documents": {
+        "zh-TW": "這項服務沒有列出固定的應備文件，請先打電話問清楚要帶什麼：",
+        "en": "No fixed list of documents is given for this service; please call first to ask what to bring:",
+        "id": "Tidak ada daftar dokumen tetap untuk layanan ini; silakan telepon dulu untuk menanyakan:",
+        "vi": "Dịch vụ này không có danh sách giấy tờ cố định; hãy gọi trước để hỏi cần mang gì:",
+        "th": "บริการนี้ไม่ได้ระบุเอกสารไว้แน่นอน โปรดโทรสอบถามก่อนว่าต้องเตรียมอะไร:",
+    },
+    "no_amount": {
+        "zh-TW": "這項服務沒有固定的金額可以告訴您；內容是：", "en": "This service has no fixed amount to tell you; in short:",
+        "id": "Layanan ini tidak memiliki jumlah uang tetap; ringkasnya:", "vi": "Dịch vụ này không có số tiền cố định; tóm tắt:",
+        "th": "บริการนี้ไม่มีจำนวนเงินที่แน่นอน สรุปคือ:",
+    },
+    "no_deadline": {
+        "zh-TW": "資料裡沒有寫到申請期限或辦理時間；實際期限請以承辦單位說明為準：",
+        "en": "No deadline or processing time is written down for this service; please ask the office:",
+        "id": "Tidak ada batas waktu yang tertulis untuk layanan ini; silakan tanyakan ke kantor:",
+        "vi": "Không có thời hạn nào được ghi cho dịch vụ này; hãy hỏi cơ quan phụ trách:",
+        "th": "ไม่มีการระบุกำหนดเวลาสำหรับบริการนี้ โปรดสอบถามหน่วยงาน:",
+    },
+    "ask_more": {"zh-TW": "📞 問清楚：{contact}", "en": "📞 To ask: {contact}", "id": "📞 Tanya: {contact}",
+                 "vi": "📞 Hỏi thêm: {contact}", "th": "📞 สอบถาม: {contact}"},
+    "btn_full": {"zh-TW": "完整說明", "en": "Full details", "id": "Info lengkap", "vi": "Xem đầy đủ", "th": "ดูทั้งหมด"},
+    "or_prefix": {"zh-TW": "或：", "en": "Or: ", "id": "Atau: ", "vi": "Hoặc: ", "th": "หรือ: "},
+    "q_eligibility": {"zh-TW": "我符合嗎？", "en": "Am I eligible?", "id": "Syaratnya?", "vi": "Điều kiện?",
+                      "th": "มีสิทธิ์ไหม?"},
+    "q_documents": {"zh-TW": "要帶什麼？", "en": "Documents?", "id": "Dokumen?", "vi": "Giấy tờ?", "th": "เอกสาร?"},
+    "q_apply": {"zh-TW": "怎麼申請？", "en": "How to apply?", "id": "Cara daftar?", "vi": "Cách làm?", "th": "สมัครยังไง?"},
+    "q_amount": {"zh-TW": "可以拿多少？", "en": "How much?", "id": "Berapa?", "vi": "Bao nhiêu?", "th": "เท่าไหร่?"},
+    "q_contact": {"zh-TW": "電話地址", "en": "Phone & address", "id": "Telepon & alamat", "vi": "Điện thoại",
+                  "th": "เบอร์โทร"},
+    "q_deadline": {"zh-TW": "期限？", "en": "Deadline?", "id": "Batas waktu?", "vi": "Thời hạn?", "th": "กำหนดเวลา?"},
+    "resume_check": {"zh-TW": "↩ 繼續資格檢查", "en": "↩ Back to the check", "id": "↩ Lanjut cek syarat",
+                     "vi": "↩ Tiếp tục kiểm tra", "th": "↩ ตรวจสิทธิ์ต่อ"},
+    "two_answers": {
+        "zh-TW": "您的情況可能同時和這兩項有關，兩項都整理給您 👇", "en": "Your situation may involve both of these 👇",
+        "id": "Situasi Anda mungkin terkait keduanya 👇", "vi": "Trường hợp của bạn có thể liên quan cả hai 👇",
+        "th": "กรณีของคุณอาจเกี่ยวข้องกับทั้งสองเรื่องนี้ 👇",
+    },
+    "reset_done": {
+        "zh-TW": "好的，我們重新開始 🙂 剛才的內容我已經不記得了。請直接告訴我您想問什麼，或點選下方主題。",
+        "en": "OK, let's start over. I have forgotten what we talked about. Tell me your question, or pick a topic.",
+        "id": "Baik, kita mulai lagi. Percakapan tadi sudah saya lupakan. Silakan tulis pertanyaan Anda atau pilih topik.",
+        "vi": "Được, chúng ta bắt đầu lại. Tôi đã quên nội dung vừa rồi. Hãy hỏi hoặc chọn chủ đề bên dưới.",
+        "th": "ได้เลย เริ่มใหม่กันครับ ผมลืมเรื่องที่คุยไปแล้ว พิมพ์คำถามหรือเลือกหัวข้อด้านล่างได้เลย",
+    },
 }
 
 # Menu topics. Keys are `Category` values, plus "human" for the handoff button at the end of the menu.
@@ -330,6 +384,12 @@ UNSURE_WORDS = frozenset(
 CANCEL_WORDS = frozenset(
     ["取消", "結束", "停止", "不用了", "cancel", "stop", "quit", "batal", "berhenti", "hủy", "huỷ", "huy", "dừng",
      "ยกเลิก", "หยุด"]
+)
+# Typed commands that forget the conversation (its topic, the facts stated, a check under way). 「取消」 alone is
+# among them only outside a check: inside one it cancels the check (CANCEL_WORDS).
+RESET_COMMANDS = frozenset(
+    ["重新開始", "重來", "重新来", "重新开始", "清除", "start over", "restart", "reset", "new question", "mulai lagi",
+     "ulang", "bắt đầu lại", "làm lại", "เริ่มใหม่", "ulitin", "取消"]
 )
 # Typed commands that open the menu or ask for a person, whatever else the message looks like.
 MENU_COMMANDS = {

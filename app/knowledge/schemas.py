@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
@@ -122,6 +122,26 @@ class Source(Strict):
         return self
 
 
+class FactRule(Strict):
+    """How a fact the person has stated (app.nlu.facts) answers a question without asking it: a number within
+    `min`..`max` (「我26歲」 answers "29 or under?" with yes), or a yes/no fact equal to `equals`."""
+
+    fact: Literal["age", "taichung_household", "in_taichung", "unemployed", "involuntary_leaver", "migrant_worker",
+                  "employer"]
+    min: int | None = None
+    max: int | None = None
+    equals: bool = True
+
+    def answer(self, facts: dict) -> bool | None:
+        """The answer `facts` give to the question ("yes" is True), or None when they do not say."""
+        value = facts.get(self.fact)
+        if value is None:
+            return None
+        if self.fact == "age":
+            return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+        return bool(value) == self.equals
+
+
 class EligibilityQuestion(Strict):
     """A yes/no question of the eligibility check; `qualifying_answer` is the answer that keeps the citizen eligible."""
 
@@ -130,6 +150,7 @@ class EligibilityQuestion(Strict):
     qualifying_answer: bool = True
     reason_if_not: NonEmpty = Field(description="Shown when the answer disqualifies, e.g. '本方案限 29 歲以下'")
     translations: dict[str, str] = Field(default_factory=dict, description="Question in en/id/vi/th")
+    answered_by: FactRule | None = Field(default=None, description="A stated fact that answers it without asking")
 
 
 class Translation(Strict):

@@ -28,11 +28,14 @@ L2_PENALTY = 1e-3
 KIND_FEATURES = ("is_plan", "is_smalltalk", "is_out_of_scope")
 N_FEATURES = len(TARGET_SIGNALS) + len(KIND_FEATURES) + len(QUERY_SIGNALS)
 
-# What each outcome is worth when choosing thresholds: a wrong answer costs more than an honest "I don't know" gains,
-# and answering an out-of-scope question with a service is the worst outcome.
+# What each outcome is worth when choosing thresholds. A wrong answer with nothing right offered costs more than an
+# honest "I don't know" gains; a wrong answer that offers the right service as 「或：…」 is one tap from right, a
+# little worse than being asked to choose; answering an out-of-scope question with a service is the worst outcome.
 UTILITY = {
     "answer_right": 1.0,
+    "answer_wrong_offered": 0.2,
     "answer_wrong": -3.0,
+    "pair_containing": 0.7,
     "clarify_containing": 0.5,
     "clarify_missing": -0.5,
     "fallback_in_scope": -0.25,
@@ -40,11 +43,18 @@ UTILITY = {
     "out_of_scope_clarified": -1.0,
     "out_of_scope_answered": -6.0,
 }
+# A service at least this likely, after the one answered, is offered beside the answer.
+ALTERNATIVE_CONFIDENCE = 0.03
+# Two services answered together when the second is at least this share as likely as the first.
+PAIR_SHARE = 0.5
 
 
 # Candidate thresholds, in steps of 0.01: with steps of 0.05 the best utility fell between two candidates and the
 # threshold landed a few hundredths above confidences the folds showed to be right.
 THRESHOLD_GRID = tuple(round(0.2 + 0.01 * i, 2) for i in range(79))  # 0.20 … 0.98
+# How many times likelier than the next service the best one must be to be answered below the answer threshold
+# (inf: never); a question spread evenly over two services is clarified, one with a clear favourite answered.
+LEAD_GRID = (2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, float("inf"))
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,9 @@ class Thresholds:
     answer: float  # least confidence in the best service or plan item to answer with it
     clarify: float  # least probability that a service or plan item is meant at all, to offer the best three
     smalltalk: float  # least confidence in a conversational intent
+    lead: float = float("inf")  # best service this many times likelier than the next: answered all the same
+    lead_floor: float = 1.0  # … when at least this likely
+    pair: float = 1.01  # least joint confidence of two close services to answer with both (over 1: never)
 
 
 @dataclass(frozen=True)
@@ -61,11 +74,13 @@ class Calibration:
     cross_validation: dict = field(default_factory=dict)  # what the folds measured, for the report and the manifest
 
     def to_json(self) -> dict:
-        return {"weights": list(self.weights), "thresholds": asdict(self.thresholds), "cross_validation": self.cross_validation}
+        thresholds = {k: (None if v == float("inf") else v) for k, v in asdict(self.thresholds).items()}
+        return {"weights": list(self.weights), "thresholds": thresholds, "cross_validation": self.cross_validation}
 
     @classmethod
     def from_json(cls, data: dict) -> Calibration:
-        return cls(tuple(data["weights"]), Thresholds(**data["thresholds"]), data.get("cross_validation", {}))
+        thresholds = {k: (float("inf") if v is None else v) for k, v in data["thresholds"].items()}
+        return cls(tuple(data["weights"]), Thresholds(**thresholds), data.get("cross_validation", {}))
 
 
 def design_matrix(signals: Signals, targets: Sequence[str]) -> np.ndarray:
@@ -185,6 +200,8 @@ class Evidence:
     service_top3_mass: float  # probability that the right target is one of them
     in_scope_mass: float  # probability that a service or plan item is meant at all
     out_of_scope_mass: float
+    runner_up_confidence: float  # of the most likely service after the best target
+    alternatives: tuple[int, ...]  # services offered beside an answer: the next two at least ALTERNATIVE_CONFIDENCE
 
 
 def evidence(confidences: np.ndarray, targets: Sequence[str]) -> Evidence:
@@ -193,6 +210,7 @@ def evidence(confidences: np.ndarray, targets: Sequence[str]) -> Evidence:
     services = tuple(i for i, kind in zip(ranked, kinds) if kind == SERVICE)[:3]
     in_scope = sum(float(confidences[i]) for i, kind in zip(ranked, kinds) if kind in (SERVICE, PLAN))
     out_of_scope = sum(float(confidences[i]) for i in ranked if targets[i] == f"{INTENT}:{OUT_OF_SCOPE}")
+    others = [i for i in services if i != ranked[0]]
     return Evidence(
         ranked=ranked,
         best=ranked[0],
@@ -202,31 +220,51 @@ def evidence(confidences: np.ndarray, targets: Sequence[str]) -> Evidence:
         service_top3_mass=float(sum(confidences[i] for i in services)),
         in_scope_mass=in_scope,
         out_of_scope_mass=out_of_scope,
+        runner_up_confidence=float(confidences[others[0]]) if others else 0.0,
+        alternatives=tuple(i for i in others[:2] if confidences[i] >= ALTERNATIVE_CONFIDENCE),
     )
 
 
 def decide(found: Evidence, targets: Sequence[str], thresholds: Thresholds) -> str:
     """The decision rule, shared by the engine and the threshold search.
 
-    Answer when the best service or plan item alone is likely enough; otherwise, when the question is likely about
-    one of our services at all, offer the best three; a conversational intent when it is the best target and clear;
-    otherwise fall back. Comparing masses rather than single targets matters: a question spread over four plausible
+    Answer when the best service or plan item alone is likely enough, or a clear favourite (`lead` times likelier
+    than the next service) — the next plausible services go with the answer, a tap away; answer with two services
+    when two are close and together likely enough (`pair`); otherwise, when the question is likely about one of our
+    services at all, offer the best three; a conversational intent when it is the best target and clear; otherwise
+    fall back. Comparing masses rather than single targets matters: a question spread over four plausible
     services is still about our services, even if "out of scope" is more likely than each of them alone.
     """
     if found.best_kind == INTENT and target_name(targets[found.best]) != OUT_OF_SCOPE:
         return "smalltalk" if found.best_confidence >= thresholds.smalltalk else "fallback"
-    if found.best_kind in (SERVICE, PLAN) and found.best_confidence >= thresholds.answer:
-        return "answer"
+    if found.best_kind in (SERVICE, PLAN):
+        if found.best_confidence >= thresholds.answer:
+            return "answer"
+        if found.best_kind == SERVICE and found.best_confidence >= thresholds.lead_floor and (
+            found.best_confidence >= thresholds.lead * found.runner_up_confidence
+        ):
+            return "answer"
+        if _pair_possible(found) and found.best_confidence + found.runner_up_confidence >= thresholds.pair:
+            return "pair"
     if found.service_top3 and found.in_scope_mass >= thresholds.clarify:
         return "clarify"
     return "fallback"
 
 
+def _pair_possible(found: Evidence) -> bool:
+    return found.best_kind == SERVICE and found.runner_up_confidence >= PAIR_SHARE * found.best_confidence
+
+
 def outcome(kind: str, found: Evidence, targets: Sequence[str], expected: str) -> str:
     if expected == f"{INTENT}:{OUT_OF_SCOPE}":
-        return {"answer": "out_of_scope_answered", "clarify": "out_of_scope_clarified"}.get(kind, "out_of_scope_rejected")
+        return {"answer": "out_of_scope_answered", "pair": "out_of_scope_answered",
+                "clarify": "out_of_scope_clarified"}.get(kind, "out_of_scope_rejected")
     if kind == "answer":
-        return "answer_right" if targets[found.best] == expected else "answer_wrong"
+        if targets[found.best] == expected:
+            return "answer_right"
+        return "answer_wrong_offered" if expected in [targets[i] for i in found.alternatives] else "answer_wrong"
+    if kind == "pair":
+        return "pair_containing" if expected in (targets[found.best], targets[found.service_top3[1]]) else "answer_wrong"
     if kind == "clarify":
         offered = [targets[i] for i in found.service_top3]
         return "clarify_containing" if expected in offered else "clarify_missing"
@@ -234,34 +272,59 @@ def outcome(kind: str, found: Evidence, targets: Sequence[str], expected: str) -
 
 
 def choose_thresholds(held: Sequence[HeldOut], weights: np.ndarray) -> tuple[Thresholds, dict]:
-    """The thresholds with the best total utility on the held-out phrasings (services and out-of-scope ones)."""
+    """The thresholds with the best total utility on the held-out phrasings (services and out-of-scope ones):
+    the answer, lead and clarify thresholds together, then the pair threshold given them."""
     scored = [
         (evidence(probabilities(weights, h.design), h.targets), h)
         for h in held
         if target_kind(h.target) in (SERVICE, PLAN) or h.target == f"{INTENT}:{OUT_OF_SCOPE}"
     ]
-    # A phrasing's outcome depends on the thresholds only through two numbers: precompute its outcome as an
-    # answer, as a clarification and as a fallback, then sweep the grid with array operations.
+    # A phrasing's outcome depends on the thresholds only through a few numbers: precompute its outcome under each
+    # decision, then sweep the grids with array operations.
     utility = {
         kind: np.array([UTILITY[outcome(kind, found, h.targets, h.target)] for found, h in scored])
-        for kind in ("answer", "clarify", "fallback")
+        for kind in ("answer", "pair", "clarify", "fallback")
     }
     best_confidence = np.array([found.best_confidence for found, _ in scored])
+    runner_up = np.array([found.runner_up_confidence for found, _ in scored])
     answerable = np.array([found.best_kind in (SERVICE, PLAN) for found, _ in scored])
+    is_service = np.array([found.best_kind == SERVICE for found, _ in scored])
     in_scope_mass = np.array([found.in_scope_mass if found.service_top3 else 0.0 for found, _ in scored])
     smalltalk_first = np.array([found.best_kind == INTENT and target_name(h.targets[found.best]) != OUT_OF_SCOPE for found, h in scored])
-    grid = THRESHOLD_GRID
-    best: tuple[float, float, float] | None = None
-    for answer in grid:
-        answered = ~smalltalk_first & answerable & (best_confidence >= answer)
-        for clarify in grid:
-            clarified = ~smalltalk_first & ~answered & (in_scope_mass >= clarify)
-            total = float(np.where(answered, utility["answer"], np.where(clarified, utility["clarify"], utility["fallback"])).sum())
-            if best is None or total > best[0]:
-                best = (total, answer, clarify)
+    pair_possible = np.array([_pair_possible(found) for found, _ in scored])
+    with np.errstate(divide="ignore"):
+        lead_ratio = np.where(runner_up > 0, best_confidence / np.maximum(runner_up, 1e-12), np.inf)
+
+    def total(answered: np.ndarray, paired: np.ndarray, clarify: float) -> float:
+        clarified = ~smalltalk_first & ~answered & ~paired & (in_scope_mass >= clarify)
+        chosen = np.where(answered, utility["answer"], np.where(paired, utility["pair"],
+                          np.where(clarified, utility["clarify"], utility["fallback"])))
+        return float(chosen.sum())
+
+    no_pair = np.zeros(len(scored), dtype=bool)
+    best: tuple[float, float, float, float, float] | None = None
+    for answer in THRESHOLD_GRID:
+        confident = ~smalltalk_first & answerable & (best_confidence >= answer)
+        for lead in LEAD_GRID:
+            for floor in (0.3, 0.4, 0.5, 0.6) if lead != float("inf") else (1.0,):
+                leading = ~smalltalk_first & is_service & (best_confidence >= floor) & (lead_ratio >= lead)
+                answered = confident | leading
+                for clarify in THRESHOLD_GRID:
+                    value = total(answered, no_pair, clarify)
+                    if best is None or value > best[0]:
+                        best = (value, answer, lead, floor, clarify)
     assert best is not None
+    _, answer, lead, floor, clarify = best
+    answered = ~smalltalk_first & ((answerable & (best_confidence >= answer))
+                                   | (is_service & (best_confidence >= floor) & (lead_ratio >= lead)))
+    pair, pair_value = 1.01, total(answered, no_pair, clarify)
+    for candidate in THRESHOLD_GRID:
+        paired = ~smalltalk_first & ~answered & pair_possible & (best_confidence + runner_up >= candidate)
+        if (value := total(answered, paired, clarify)) > pair_value:
+            pair, pair_value = candidate, value
     everything = [(probabilities(weights, h.design), h) for h in held]
-    thresholds = Thresholds(answer=best[1], clarify=best[2], smalltalk=_smalltalk_threshold(everything))
+    thresholds = Thresholds(answer=answer, clarify=clarify, smalltalk=_smalltalk_threshold(everything), lead=lead,
+                            lead_floor=floor, pair=pair)
     counts = Counter(outcome(decide(found, h.targets, thresholds), found, h.targets, h.target) for found, h in scored)
     return thresholds, dict(counts)
 

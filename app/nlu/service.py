@@ -7,8 +7,10 @@ at once: the new documents indexed with an existing engine's encoder and calibra
 complete engine is built. `NluEngine.understand(text)` fuses the dense, lexical and example signals into one
 calibrated confidence per target and decides:
 
-- answer: the best service or plan item is confident enough to answer;
-- clarify: no service is confident enough, but the best few are plausible: offer up to three;
+- answer: the best service or plan item is confident enough to answer, or a clear favourite; the next plausible
+  services are listed after it (offered beside the answer); `also_answer` when two close services are answered
+  together (「被資遣了 資遣費跟失業給付」);
+- clarify: two or more services about equally likely, none confident enough: offer up to three;
 - fallback: out of scope (`intent="out_of_scope"`), or too unsure to name anything (`intent=None`);
 - smalltalk: greeting, thanks, menu, human, feedback.
 """
@@ -69,6 +71,7 @@ class Understanding:
     intent: str | None  # smalltalk: greeting/thanks/menu/human/feedback; fallback: "out_of_scope" or None (unsure)
     candidates: tuple[Candidate, ...]  # ranked, best first; answer → [0]; clarify → up to 3 services
     confidence: float
+    also_answer: bool = False  # answer: candidates[1] is answered too (two close services)
 
 
 class NluEngine:
@@ -102,6 +105,9 @@ class NluEngine:
             return Understanding(kind, language, target_name(best.target), (best,), best.score)
         if kind == "answer":
             return Understanding(kind, language, None, in_scope, best.score)
+        if kind == "pair":
+            services = tuple(Candidate(targets[i], float(confidences[i])) for i in found.service_top3)
+            return Understanding("answer", language, None, services, best.score, also_answer=True)
         if kind == "clarify":
             services = tuple(Candidate(targets[i], float(confidences[i])) for i in found.service_top3)
             return Understanding(kind, language, None, services, found.service_top3_mass)

@@ -1,0 +1,50 @@
+"""What a conversation is about, kept between messages in the user's `UserState` row (so any server process that
+receives the next message carries on): the services last answered, the aspect last asked, and the facts the person
+has stated. A follow-up with no service of its own (「那要帶什麼」, "Where do I go?") is understood against it.
+
+It is forgotten after `conversation_memory_minutes` without a message, and at once on 「重新開始」.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from app.conversation.models import UserState
+from app.db import as_utc, utcnow
+from app.knowledge.schemas import Service
+from app.knowledge.service import KnowledgeBase
+
+
+@dataclass(frozen=True)
+class Context:
+    topic: Service | None = None  # the service the conversation is about (the one answered last), still published
+    aspect: str | None = None  # the part of it asked last
+    facts: dict = field(default_factory=dict)  # what the person said about themselves (app.nlu.facts)
+
+
+
+def load(state: UserState | None, kb: KnowledgeBase, *, memory_minutes: float, now: dt.datetime | None = None) -> Context:
+    """The conversation so far; empty for anonymous callers, and after a quiet period (which also forgets it)."""
+    if state is None or state.updated_at is None:
+        return Context()
+    if (now or utcnow()) - as_utc(state.updated_at) > dt.timedelta(minutes=memory_minutes):
+        forget(state)
+        return Context()
+    published = {s.id: s for s in kb.published}
+    topic = next((published[i] for i in state.topic_service_ids if i in published), None)
+    return Context(topic, state.topic_aspect, dict(state.facts or {}))
+
+
+def remember(state: UserState | None, *, services: list[str], aspect: str | None, facts: dict) -> None:
+    """After an answer: what it was about. Facts add up over the conversation; a later statement wins."""
+    if state is None:
+        return
+    if services:
+        state.topic_service_ids, state.topic_aspect = services, aspect
+    if facts:
+        state.facts = {**(state.facts or {}), **facts}
+
+
+def forget(state: UserState) -> None:
+    state.topic_service_ids, state.topic_aspect, state.facts = [], None, {}
