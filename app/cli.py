@@ -93,9 +93,12 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(_args: argparse.Namespace) -> int:
+    """Routing on the held-out set with baselines, then what citizens meet: every set through the conversation."""
+    from app.conversation.evaluation import run_conversation_eval
     from app.nlu.evaluation import run_eval
 
     run_eval(get_settings(), sys.stdout)
+    run_conversation_eval(get_settings(), sys.stdout)
     return 0
 
 
@@ -225,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("--out", help="write to this file instead of standard output")
     cat.set_defaults(func=cmd_catalogue)
 
-    commands.add_parser("eval", help="evaluate retrieval on the held-out set").set_defaults(func=cmd_eval)
+    commands.add_parser("eval", help="evaluate routing on the held-out set, and every set through the conversation").set_defaults(func=cmd_eval)
     commands.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
 
     create_user = commands.add_parser("create-user", help="add a staff console account (password from stdin)")

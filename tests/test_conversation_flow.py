@@ -1,6 +1,7 @@
 """The eligibility check through LINE: a multi-turn flow kept in the database per pseudonymised user — so it carries
 on across server processes — that ends in "you appear to qualify — next steps" or "you appear not to, because …
-— try …", can be cancelled, expires, and steps aside when the citizen asks something else."""
+— try …", can be cancelled, expires, takes typed answers (「對」, 「沒有」, 「我今年25歲」) and waits while the
+citizen asks something else."""
 
 from __future__ import annotations
 
@@ -130,16 +131,30 @@ def test_cancel_ends_the_check(client, line):
     assert state_of(user).flow is None
 
 
-def test_a_new_question_in_the_middle_is_answered_as_a_question(client, line):
+def test_a_new_question_in_the_middle_is_answered_while_the_check_waits(client, line):
     user = new_user()
     start(client, line, user)
     answer = only_message(say(client, line, "老闆欠薪三個月怎麼辦", user=user))
     assert answer["type"] == "flex"
     assert "老闆欠薪" in answer["contents"]["header"]["contents"][1]["text"]
-    assert state_of(user).flow is None
-    # A 「是」 now is not an answer to a check any more
-    after = only_message(say(client, line, "是", user=user))
-    assert "資格檢查" not in after.get("text", "")
+    assert state_of(user).flow == "eligibility"  # the check waits for its answer
+    assert quick_labels(answer)[0] == "↩ 繼續資格檢查"
+    again = only_message(tap(client, line, quick_data(answer, "↩ 繼續資格檢查"), user=user))
+    assert "資格檢查 1/4" in again["text"]
+    # A typed answer still goes to the check
+    after = only_message(say(client, line, "對", user=user))
+    assert "資格檢查 2/4" in after["text"]
+
+
+def test_a_stated_fact_answers_the_question_asked(client, line):
+    user = new_user()
+    question = only_message(tap(client, line, quick_data(start(client, line, user), "是"), user=user))
+    assert "29歲以下" in question["text"]
+    assert "資格檢查 3/4" in only_message(say(client, line, "我今年25歲", user=user))["text"]
+    user = new_user()
+    question = only_message(tap(client, line, quick_data(start(client, line, user), "是"), user=user))
+    verdict = flex_texts(only_message(say(client, line, "我已經35歲了", user=user))["contents"])
+    assert any("可能不符合" in text for text in verdict)
 
 
 def leave_unanswered(user: str) -> None:
@@ -214,6 +229,10 @@ def test_typed_answer_words():
     assert flows.typed_answer("ไม่แน่ใจ") == "unsure"
     assert flows.typed_answer("Cancel") == "cancel"
     assert flows.typed_answer("是不是要先登記") is None
+    for yes in ("對", "對啊", "沒錯", "有", "iya", "ya benar", "vâng", "có ạ", "ใช่ครับ", "yup", "oo"):
+        assert flows.typed_answer(yes) == "yes", yes
+    for no in ("沒有", "不是", "沒", "nggak", "gak", "không ạ", "chưa", "ไม่ครับ", "hindi", "nope"):
+        assert flows.typed_answer(no) == "no", no
 
 
 

@@ -27,7 +27,12 @@ def test_a_vietnamese_question_about_a_chinese_only_service_gets_chinese_and_a_v
     kb = client.app.state.runtime.content.kb
     service = kb.service("minimum-wage")
     assert "vi" not in service.translations
-    reply = only_message(say(client, line, "Mức lương tối thiểu theo giờ năm 2026 là bao nhiêu?", user=user))
+    # Asked for the amount: the amounts first, in a short message, with the Vietnamese line pointing to 1955
+    amount = only_message(say(client, line, "Mức lương tối thiểu theo giờ năm 2026 là bao nhiêu?", user=user))
+    if not amount["text"].startswith(texts.text("clarify_prompt", "vi")):
+        assert "NT$196" in amount["text"] and texts.text("see_1955", "vi") in amount["text"]
+    # Asked about it as a whole: the card
+    reply = only_message(say(client, line, "Mức lương tối thiểu ở Đài Loan năm 2026", user=user))
     if reply["type"] == "text":
         # The engine asks which service is meant (in Vietnamese); the citizen picks the minimum wage.
         assert reply["text"].startswith(texts.text("clarify_prompt", "vi"))

@@ -46,33 +46,40 @@ def _contact_lines(contacts: Sequence[Contact], lang: str, *, with_address: bool
 def aspect_lines(service: Service, aspect: Aspect, lang: str) -> list[str]:
     """The lines that answer `aspect`, in the card's language (the user's when the service is translated)."""
     fields = messages.localized(service, lang)
-    t = lambda key: texts.text(key, lang)  # noqa: E731 — a label in the card's language
+
+    def t(key: str) -> str:  # a label in the card's language
+        return texts.text(key, lang)
+
+    def heading(key: str) -> str:
+        return t(key) + ("：" if lang == "zh-TW" else ":")
+
     ask = t("ask_more").format(contact=messages.contact_phrase(service, lang))
+    contacts = messages.localized_contacts(service, lang)
     match aspect:
         case Aspect.eligibility:
-            return [t("h_eligibility") + "：", *_bullets(fields["eligibility"]), "", ask]
+            return [heading("h_eligibility"), *_bullets(fields["eligibility"]), "", ask]
         case Aspect.documents:
             if fields["documents"]:
-                return [t("h_documents") + "：", *_bullets(fields["documents"]), "", ask]
-            return [t("no_documents"), *_contact_lines(service.contacts, lang, with_address=False)]
+                return [heading("h_documents"), *_bullets(fields["documents"]), "", ask]
+            return [t("no_documents"), *_contact_lines(contacts, lang, with_address=False)]
         case Aspect.apply:
-            lines = [t("h_steps") + "：", *_bullets(fields["steps"], numbered=True)]
-            if places := [c for c in service.contacts if c.address]:
-                lines += ["", t("h_where") + "：", *_contact_lines(places, lang)]
+            lines = [heading("h_steps"), *_bullets(fields["steps"], numbered=True)]
+            if places := [c for c in contacts if c.address]:
+                lines += ["", heading("h_where"), *_contact_lines(places, lang)]
             return lines + ["", ask]
         case Aspect.amount:
             if service.benefits:
-                return [t("h_benefits") + "：", *_bullets(messages.benefit_lines(service, lang)), "", ask]
+                return [heading("h_benefits"), *_bullets(messages.benefit_lines(service, lang)), "", ask]
             money = [line for line in [*fields["eligibility"], *fields["notes"]] if _MONEY_RE.search(line)]
             return [t("no_amount"), fields["summary"], *_bullets(money), "", ask]
         case Aspect.deadline:
             timed = [line for line in [*fields["steps"], *fields["eligibility"], *fields["notes"]] if _TIME_RE.search(line)]
             timed += [line for line in messages.benefit_lines(service, lang) if _TIME_RE.search(line)]
             if timed:
-                return [t("h_deadline") + "：", *_bullets(timed), "", ask]
-            return [t("no_deadline"), *_contact_lines(service.contacts, lang, with_address=False)]
+                return [heading("h_deadline"), *_bullets(timed), "", ask]
+            return [t("no_deadline"), *_contact_lines(contacts, lang, with_address=False)]
         case Aspect.contact:
-            return [t("h_contacts") + "：", *_contact_lines(service.contacts, lang)]
+            return [heading("h_contacts"), *_contact_lines(contacts, lang)]
     raise ValueError(f"unknown aspect {aspect!r}")
 
 
@@ -106,7 +113,8 @@ def aspect_message(service: Service, aspect: Aspect, lang: str, extra_quick_repl
     lines = [f"【{messages.service_title(service, lang)}】", *aspect_lines(service, aspect, card_lang)]
     if card_lang != lang:
         lines += ["", texts.text("see_1955", lang)]
-    quick = [*extra_quick_replies, *aspect_quick_replies(service, aspect, lang), *messages.navigation(lang)]
+    full, *other_parts = aspect_quick_replies(service, aspect, lang)
+    quick = [full, *extra_quick_replies, *other_parts, *messages.navigation(lang)]
     return messages.text_message("\n".join(lines).strip(), quick)
 
 

@@ -19,6 +19,7 @@ from app.knowledge.service import KnowledgeBase
 @dataclass(frozen=True)
 class Context:
     topic: Service | None = None  # the service the conversation is about (the one answered last), still published
+    others: tuple[Service, ...] = ()  # the other services it may be about (offered beside a clarification, a pair)
     aspect: str | None = None  # the part of it asked last
     facts: dict = field(default_factory=dict)  # what the person said about themselves (app.nlu.facts)
 
@@ -32,15 +33,15 @@ def load(state: UserState | None, kb: KnowledgeBase, *, memory_minutes: float, n
         forget(state)
         return Context()
     published = {s.id: s for s in kb.published}
-    topic = next((published[i] for i in state.topic_service_ids if i in published), None)
-    return Context(topic, state.topic_aspect, dict(state.facts or {}))
+    services = [published[i] for i in state.topic_service_ids if i in published]
+    return Context(services[0] if services else None, tuple(services[1:3]), state.topic_aspect, dict(state.facts or {}))
 
 
 def remember(state: UserState | None, *, services: list[str], aspect: str | None, facts: dict) -> None:
     """After an answer: what it was about. Facts add up over the conversation; a later statement wins."""
     if state is None:
         return
-    if services:
+    if services:  # an answer's services, or a clarification's choices (the likeliest first)
         state.topic_service_ids, state.topic_aspect = services, aspect
     if facts:
         state.facts = {**(state.facts or {}), **facts}

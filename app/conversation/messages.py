@@ -156,8 +156,17 @@ def service_title(service: Service, lang: str) -> str:
     return localized(service, card_language(service, lang))["title"]
 
 
-def phone_contact(service: Service) -> Contact | None:
-    return next((c for c in service.contacts if c.phone), None)
+def localized_contacts(service: Service, lang: str) -> list[Contact]:
+    """The service's contacts, each named in `lang` beside its Chinese name (shown to a clerk or a taxi driver)
+    when the translation names them."""
+    translation = service.translations.get(lang)
+    if translation is None or not translation.contacts:
+        return list(service.contacts)
+    return [c.model_copy(update={"name": f"{name}（{c.name}）"}) for name, c in zip(translation.contacts, service.contacts)]
+
+
+def phone_contact(service: Service, lang: str = "zh-TW") -> Contact | None:
+    return next((c for c in localized_contacts(service, lang) if c.phone), None)
 
 
 def official_page(service: Service) -> str | None:
@@ -173,8 +182,12 @@ def official_page(service: Service) -> str | None:
 
 def benefit_lines(service: Service, lang: str) -> list[str]:
     year = texts.text("amount_year", lang)
+    translation = service.translations.get(lang)
+    descriptions = translation.benefits if translation and translation.benefits else [b.description for b in service.benefits]
+    separator = "：" if lang == "zh-TW" else ": "
     return [
-        f"{b.description}{'：' + b.amount if b.amount else ''}{year.format(year=b.year)}" for b in service.benefits
+        f"{description}{separator + b.amount if b.amount else ''}{year.format(year=b.year)}"
+        for description, b in zip(descriptions, service.benefits)
     ]
 
 
@@ -194,7 +207,7 @@ def service_text(service: Service, lang: str = "zh-TW") -> str:
     if fields["notes"]:
         lines += ["", texts.text("h_notes", card_lang) + "："] + [f"・{line}" for line in fields["notes"]]
     if service.contacts:
-        lines += ["", texts.text("h_contacts", card_lang) + "："] + [_contact_line(c, card_lang) for c in service.contacts]
+        lines += ["", texts.text("h_contacts", card_lang) + "："] + [_contact_line(c, card_lang) for c in localized_contacts(service, card_lang)]
     lines += ["", texts.text("last_verified", card_lang).format(date=service.last_verified.isoformat())]
     if card_lang != lang:
         lines += ["", texts.text("see_1955", lang)]
@@ -289,7 +302,7 @@ def _card_body(service: Service, fields: dict, lang: str, card_lang: str, *, com
         body.append({
             "type": "box", "layout": "vertical", "spacing": "sm", "margin": "lg",
             "contents": [_text(t("h_contacts"), size="sm", weight="bold", color=ACCENT)]
-            + [_contact_box(c, card_lang) for c in service.contacts],
+            + [_contact_box(c, card_lang) for c in localized_contacts(service, card_lang)],
         })
     body.append(_text(t("last_verified").format(date=service.last_verified.isoformat()), size="xxs", color=MUTED,
                       margin="lg"))
@@ -312,7 +325,7 @@ def service_card(service: Service, lang: str) -> dict:
         body = _card_body(service, fields, lang, card_lang, compact=True)
 
     footer: list[dict] = []
-    if contact := phone_contact(service):
+    if contact := phone_contact(service, card_lang):
         footer.append(_button(_uri_action(t("btn_call").format(name=contact.name), f"tel:{contact.phone}"),
                               "primary", color=ACCENT))
     if card_lang != lang:
@@ -435,7 +448,7 @@ def check_question_message(service: Service, question: EligibilityQuestion, numb
 
 
 def contact_phrase(service: Service, lang: str) -> str:
-    contact = phone_contact(service)
+    contact = phone_contact(service, card_language(service, lang))
     return f"{contact.name} {display_phone(contact.phone, lang)}" if contact else "1955"
 
 
@@ -443,7 +456,7 @@ def check_result_message(service: Service, lang: str, body: str, *, qualified: b
     """The end of an eligibility check: the verdict with the buttons to act on it (call, official page)."""
     icon = {True: "✅", False: "ℹ️", None: "❓"}[qualified]
     footer: list[dict] = []
-    if contact := phone_contact(service):
+    if contact := phone_contact(service, card_language(service, lang)):
         footer.append(_button(_uri_action(texts.text("btn_call", lang).format(name=contact.name), f"tel:{contact.phone}"),
                               "primary", color=ACCENT))
     if page := official_page(service):

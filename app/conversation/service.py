@@ -39,7 +39,8 @@ from app.conversation.models import ConversationTurn, Feedback, UserState
 from app.db import utcnow
 from app.knowledge.schemas import Service
 from app.knowledge.service import KnowledgeBase
-from app.nlu.aspects import Aspect, detect_aspect, follow_up_only
+from app.nlu.aspects import Aspect, detect_aspect, follow_up_only, switches_topic
+from app.nlu.documents import OUT_OF_SCOPE
 from app.nlu.facts import PHRASES as FACT_PHRASES
 from app.nlu.facts import extract_facts
 from app.nlu.language import detect_language
@@ -120,8 +121,8 @@ def aspect_reply(service: Service, aspect: Aspect, lang: str, matches: list[Matc
 
 def pair_reply(services: Sequence[Service], lang: str, matches: list[Match], **extra) -> Reply:
     """A question that needs two services (「被資遣了 資遣費和失業給付」): both cards, side by side."""
-    message = messages.carousel([messages.service_card(s, lang) for s in services], texts.text("two_answers", lang),
-                                messages.navigation(lang))
+    alt = texts.text("two_answers", lang) + " " + "／".join(messages.service_title(s, lang) for s in services)
+    message = messages.carousel([messages.service_card(s, lang) for s in services], alt, messages.navigation(lang))
     text = "\n\n".join(messages.service_text(s, lang) for s in services)
     return Reply("answer", [message], lang, matches, text_fallback=text, **extra)
 
@@ -199,9 +200,12 @@ def answer_text(
     found = matches_of(understanding, kb)
     base = dict(matches=found, intent=understanding.intent, confidence=understanding.confidence)
     topic = conversation.topic
-    if topic is not None and (aspect or stated) and _about(topic, text, understanding, found):
-        return _answer_service(topic, aspect or Aspect.eligibility, lang, facts, state, [match_of(topic)],
-                               intent=understanding.intent, confidence=understanding.confidence)
+    if topic is not None and _follows_up(topic, text, understanding, found, aspect, stated):
+        if aspect is None and stated:
+            aspect = Aspect.eligibility  # 「我45歲 被資遣的」: what the person says matters for who qualifies
+        return _answer_service(topic, aspect, lang, facts, state, [match_of(topic)],
+                               alternatives=conversation.others, intent=understanding.intent,
+                               confidence=understanding.confidence)
     if understanding.kind == "answer" and found:
         top = found[0]
         if service := published(kb, top.service_id):
@@ -225,13 +229,29 @@ def answer_text(
 ALTERNATIVE_SCORE = 0.03
 
 
-def _about(topic: Service, text: str, understanding: Understanding, found: list[Match]) -> bool:
-    """Whether a message that asks about a part of a service, or states facts, is about the conversation's
-    service: it is unless it names another service of its own (「另外想問特休怎麼算」)."""
+def _follows_up(topic: Service, text: str, understanding: Understanding, found: list[Match], aspect: Aspect | None,
+                stated: dict) -> bool:
+    """Whether a message is about the conversation's service. A message that asks about a part of a service or
+    states facts is, unless it names another service of its own (「另外想問特休怎麼算」); a short message with no
+    such cue (「時薪呢」, 「談不攏的話咧」) is, when it is about no service, greeting or other matter clearly."""
+    if switches_topic(text):
+        return False
     if follow_up_only(text, FACT_PHRASES):
         return True
-    names_another = understanding.kind == "answer" and found and found[0].service_id not in (None, topic.id)
-    return not names_another
+    names_another = (understanding.kind == "answer" and bool(found) and found[0].service_id not in (None, topic.id)
+                     and found[0].score >= SWITCH_CONFIDENCE)
+    clearly_elsewhere = understanding.intent == OUT_OF_SCOPE and understanding.confidence >= SWITCH_CONFIDENCE
+    if aspect or stated:
+        return not names_another and not clearly_elsewhere
+    short = len(text.split()) <= FOLLOW_UP_WORDS if text.isascii() else len(text.strip()) <= FOLLOW_UP_CHARS
+    return short and understanding.kind in ("clarify", "fallback") and understanding.intent != OUT_OF_SCOPE
+
+
+# A message this short, with no topic of its own, continues the conversation.
+FOLLOW_UP_CHARS, FOLLOW_UP_WORDS = 12, 6
+# A follow-up question (「勞工局地址在哪」) leaves the conversation's service only for a service (or another agency's
+# matter: 「那護照過期要去哪辦」) this likely.
+SWITCH_CONFIDENCE = 0.8
 
 
 def _answer_service(service: Service, aspect: Aspect | None, lang: str, facts: dict, state: UserState | None,
@@ -291,7 +311,8 @@ def reply_to_text(
     settings = get_settings()
     state = flows.load_state(session, user)
     conversation = context.load(state, kb, memory_minutes=settings.conversation_memory_minutes)
-    check_waiting = flows.check_under_way(state, timeout_minutes=settings.eligibility_check_timeout_minutes)
+    check_waiting = state is not None and state.flow == flows.ELIGIBILITY and not flows.expired(
+        state, timeout_minutes=settings.eligibility_check_timeout_minutes)
     if state is not None and _is_reset(text, check_waiting):
         flows.end(state)
         context.forget(state)
@@ -306,8 +327,8 @@ def reply_to_text(
             state.language = reply.language
             if check_waiting and reply.intent != "eligibility":
                 reply = _with_resume_button(reply, state)  # the check waits for its answer
-    context.remember(state, services=[m.service_id for m in reply.matches if m.service_id] if reply.kind == "answer"
-                     else [], aspect=reply.aspect, facts=extract_facts(text))
+    context.remember(state, services=[m.service_id for m in reply.matches if m.service_id]
+                     if reply.kind in ("answer", "clarify") else [], aspect=reply.aspect, facts=extract_facts(text))
     _remember(session, state, reply)
     log_turn(session, reply, channel=channel, user=user, text=text, message_id=message_id)
     return reply

@@ -375,8 +375,16 @@ AGENCY_NAMES: dict[str, dict[str, str]] = {
 }
 
 # Words that answer a yes/no question of the eligibility check, in the languages we write in (lower-cased).
-YES_WORDS = frozenset("是 是的 對 對的 有 沒錯 符合 yes y yeah yep ya iya betul có co đúng dung ใช่ ใช่ครับ ใช่ค่ะ".split())
-NO_WORDS = frozenset("否 不是 不對 沒有 不 不符合 no n nope tidak bukan tak không khong ไม่ ไม่ใช่".split())
+YES_WORDS = frozenset(
+    "是 是的 是啊 對 對的 對啊 對呀 对 对的 有 有啊 有的 沒錯 没错 符合 嗯 恩 yes y yeah yep yup sure correct ya iya iyaa betul "
+    "benar ya benar iya benar có co có ạ đúng dung đúng rồi vâng dạ ใช่ ใช่ครับ ใช่ค่ะ ครับใช่ oo opo".split()
+    + ["ya benar", "có ạ", "đúng rồi", "yes i am", "yes i do"]
+)
+NO_WORDS = frozenset(
+    "否 不是 不是喔 不對 不对 沒有 没有 沒有啊 沒 没 不 不符合 no n nope nah tidak bukan tak gak nggak enggak belum không khong "
+    "chưa ไม่ ไม่ใช่ ไม่ครับ ไม่ค่ะ hindi".split()
+    + ["không ạ", "no i'm not", "no i am not"]
+)
 UNSURE_WORDS = frozenset(
     ["不確定", "不知道", "不清楚", "not sure", "don't know", "unsure", "tidak yakin", "tidak tahu", "không chắc",
      "không biết", "ไม่แน่ใจ", "ไม่รู้"]

@@ -160,6 +160,8 @@ class Translation(Strict):
     steps: list[NonEmpty] = Field(min_length=1)
     documents: list[NonEmpty] = Field(default_factory=list)
     notes: list[NonEmpty] = Field(default_factory=list)
+    benefits: list[NonEmpty] = Field(default_factory=list, description="Each benefit's description, in order")
+    contacts: list[NonEmpty] = Field(default_factory=list, description="Each contact's name, in order")
 
 
 class Service(Strict):
@@ -193,6 +195,16 @@ class Service(Strict):
         if unknown:
             raise ValueError(f"unknown translation languages {sorted(unknown)}; use {TRANSLATION_LANGS}")
         return value
+
+    @model_validator(mode="after")
+    def _translations_line_up(self) -> Service:
+        """A translation's benefits and contact names stand for the service's, one for one, in order."""
+        for lang, translation in self.translations.items():
+            for what, translated, original in (("benefits", translation.benefits, self.benefits),
+                                               ("contacts", translation.contacts, self.contacts)):
+                if translated and len(translated) != len(original):
+                    raise ValueError(f"translation {lang}: {len(translated)} {what} for the service's {len(original)}")
+        return self
 
     @model_validator(mode="after")
     def _published_is_actionable(self) -> Service:

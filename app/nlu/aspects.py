@@ -3,7 +3,8 @@ amount, "Where do I go?" for how and where to apply. The conversation answers th
 
 Cues are phrases, per language, matched on the NFKC-folded lower-cased text; the aspect with the most cues
 wins, ties going to the earlier aspect in `Aspect` (eligibility before documents before …: 「我符合嗎
-要帶什麼」 is first of all an eligibility question, 「地址在哪裡」 asks for the address rather than the steps). `follow_up_only` tells a message that is nothing but an
+要帶什麼」 is first of all an eligibility question, 「電話多少」 asks for the phone rather than an amount, 「地址在哪裡」
+for the address rather than the steps). `follow_up_only` tells a message that is nothing but an
 aspect question (「那電話呢」) from one that names a topic of its own (「另外想問特休怎麼算」).
 """
 
@@ -14,77 +15,86 @@ import unicodedata
 from enum import StrEnum
 
 
+# "What do I do?" (「老闆欠薪怎麼辦」) asks about no part in particular: the whole card answers it.
 class Aspect(StrEnum):
     eligibility = "eligibility"  # who qualifies / am I eligible
     documents = "documents"  # what to bring or prepare
-    amount = "amount"  # how much, for how long
-    deadline = "deadline"  # by when, application windows, time limits
     contact = "contact"  # phone, address, opening hours, whom to call
+    amount = "amount"  # how much (what it costs, too), for how long
+    deadline = "deadline"  # by when, application windows, time limits
     apply = "apply"  # how to apply, the steps, where to go
 
 
 CUES: dict[Aspect, tuple[str, ...]] = {
     Aspect.eligibility: (
         "資格", "符合", "條件", "誰可以", "可以申請嗎", "能申請嗎", "能不能申請", "可不可以申請", "可以領嗎", "能領嗎",
-        "可不可以領", "能不能領", "有資格", "適用", "算不算", "资格", "条件", "符合吗", "能领吗", "可以领吗",
-        "eligible", "eligibility", "qualify", "qualified", "who can", "can i apply", "can i get", "am i",
+        "可不可以領", "能不能領", "有資格", "適用", "算不算", "這樣算", "能不能請", "也要保嗎",
+        "资格", "条件", "符合吗", "能领吗", "可以领吗",
+        "eligible", "eligibility", "qualify", "qualified", "who can", "can i apply", "am i",
         "syarat", "memenuhi", "berhak", "apakah saya bisa", "bisa dapat", "boleh dapat", "bisa ikut",
         "điều kiện", "đủ điều kiện", "có được nhận", "được nhận không", "ai được", "tôi có được",
         "มีสิทธิ์", "คุณสมบัติ", "เข้าเกณฑ์", "ได้รับไหม", "ขอได้ไหม", "kwalipikado", "pwede ba ako",
     ),
     Aspect.documents: (
         "證件", "文件", "資料", "準備什麼", "準備哪些", "帶什麼", "帶哪些", "要帶", "需要帶", "準備的東西", "哪些東西",
-        "什麼東西", "證明文件", "证件", "材料", "准备什么", "带什么", "要带",
-        "document", "papers", "what do i need to bring", "what to bring", "bring",
-        "dokumen", "berkas", "bawa apa", "perlu dibawa", "surat apa", "giấy tờ", "hồ sơ", "mang theo", "cần mang",
-        "เอกสาร", "ต้องเตรียม", "เตรียมอะไร", "เอาอะไรไป", "dokumento", "dadalhin",
-    ),
-    Aspect.amount: (
-        "多少錢", "多少", "金額", "可以拿", "能拿", "領多少", "拿多少", "補助多少", "最多", "幾個月", "領多久", "領幾個月",
-        "怎麼算", "多少钱", "领多少", "几个月",
-        "how much", "amount", "how many months", "how long can i get", "how long is it paid",
-        "berapa", "jumlah", "besarnya", "bao nhiêu", "số tiền", "mấy tháng", "เท่าไหร่", "เท่าไร", "กี่บาท",
-        "จำนวนเงิน", "กี่เดือน", "magkano", "ilang buwan",
-    ),
-    Aspect.deadline: (
-        "期限", "截止", "什麼時候", "多久", "幾天", "何時", "多久內", "幾天內", "來得及", "申請期間", "開放申請", "時效", "多久以內",
-        "过期", "什么时候", "截止日期",
-        "deadline", "when", "how long", "until when", "time limit", "how long do i have", "too late",
-        "kapan", "batas waktu", "tenggat", "masih bisa", "hạn", "khi nào", "bao giờ", "thời hạn",
-        "เมื่อไหร่", "เมื่อไร", "กำหนด", "หมดเขต", "ภายในกี่วัน", "kailan", "hanggang kailan",
+        "什麼東西", "證明文件", "證明", "診斷書", "证件", "材料", "准备什么", "带什么", "要带",
+        "document", "documents", "docs", "papers", "what do i need to bring", "what to bring", "bring", "proof",
+        "certificate", "bukti",
+        "dokumen", "berkas", "bawa apa", "dibawa", "perlu dibawa", "surat apa", "giấy tờ", "hồ sơ", "mang theo", "cần mang", "giấy chứng nhận",
+        "เอกสาร", "ใบรับรอง", "ต้องเตรียม", "เตรียมอะไร", "เอาอะไรไป", "dokumento", "dadalhin",
     ),
     Aspect.contact: (
-        "電話", "幾號", "聯絡", "打給誰", "找誰", "地址", "營業時間", "上班時間", "服務時間", "幾點", "窗口", "專線",
+        "電話", "幾號", "聯絡", "打給誰", "打給", "打去", "打哪", "哪支", "找誰", "地址", "營業時間", "上班時間", "服務時間", "幾點", "窗口", "專線",
         "电话", "联系", "地址在",
         "phone", "number", "call", "contact", "address", "office", "opening hours", "open", "whom",
-        "telepon", "nomor", "alamat", "kantor", "kantornya", "jam buka", "hubungi", "điện thoại", "số điện", "địa chỉ",
+        "telepon", "telpon", "telponnya", "nomor", "nomer", "alamat", "kantor", "kantornya", "jam buka", "hubungi", "điện thoại", "số điện", "địa chỉ",
         "văn phòng", "giờ làm việc", "liên hệ", "โทร", "เบอร์", "ที่อยู่", "สำนักงาน", "เวลาทำการ", "ติดต่อ",
         "numero", "telepono", "opisina",
     ),
+    Aspect.amount: (
+        "多少錢", "多少", "金額", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少", "補助多少", "最多", "幾個月", "領多久", "領幾個月",
+        "怎麼算", "多少钱", "领多少", "几个月",
+        "how much", "amount", "free", "cost", "fee", "how many days", "how many months", "how long can i get", "how long is it paid",
+        "berapa", "brp", "jumlah", "besarnya", "gratis", "biaya", "bayar gak", "bao nhiêu", "số tiền", "mấy tháng", "mất tiền", "miễn phí", "mấy ngày", "เท่าไหร่", "เท่าไร", "กี่บาท",
+        "จำนวนเงิน", "กี่เดือน", "เสียเงิน", "ฟรี", "กี่วัน", "magkano", "ilang buwan",
+    ),
+    Aspect.deadline: (
+        "期限", "截止", "什麼時候", "多久", "何時", "多久內", "幾天內", "來得及", "申請期間", "開放申請", "時效", "多久以內",
+        "过期", "什么时候", "截止日期",
+        "deadline", "when", "how long", "until when", "time limit", "how long do i have", "too late",
+        "kapan", "berapa lama", "batas waktu", "tenggat", "masih bisa", "hạn", "khi nào", "bao giờ", "thời hạn",
+        "เมื่อไหร่", "เมื่อไร", "กำหนด", "หมดเขต", "ภายในกี่วัน", "kailan", "hanggang kailan",
+    ),
     Aspect.apply: (
         "怎麼申請", "如何申請", "申請方式", "申請流程", "流程", "步驟", "去哪", "哪裡辦", "在哪辦", "怎麼辦理", "辦理",
-        "線上申請", "要去哪裡", "去哪裡", "在哪裡", "怎麼做", "怎麼辦", "怎么申请", "去哪里", "哪里办", "怎么办",
+        "線上申請", "要去哪裡", "去哪裡", "在哪裡", "怎麼做", "怎麼領", "如何領", "怎麼請", "報名",
+        "要怎麼", "怎麼查", "如何查", "怎么申请", "去哪里", "哪里办",
         "how to apply", "how do i apply", "how can i apply", "apply", "where do i go", "where to go", "where can i",
-        "steps", "process", "procedure", "what should i do", "what can i do",
-        "cara", "bagaimana", "mengajukan", "daftar", "ke mana", "di mana", "dimana", "prosedur", "harus ngapain",
-        "cách", "làm sao", "thủ tục", "nộp đơn", "đăng ký", "đi đâu", "ở đâu", "phải làm gì",
-        "สมัคร", "ยังไง", "อย่างไร", "ขั้นตอน", "ไปที่ไหน", "ที่ไหน", "ทำอย่างไร", "paano", "saan",
+        "steps", "process", "procedure", "sign up", "register", "file",
+        "cara", "bagaimana", "gimana", "mengajukan", "daftar", "daftarnya", "ke mana", "di mana", "dimana", "prosedur",
+        "cách", "làm sao", "thủ tục", "nộp đơn", "đăng ký", "đi đâu", "ở đâu",
+        "สมัคร", "ยังไง", "อย่างไร", "ขั้นตอน", "ไปที่ไหน", "ที่ไหน", "paano", "saan",
     ),
 }
 
 # What is left of a follow-up once its cues are gone: particles, pronouns and glue words. A message whose rest is
 # only these (「那 要 準備 哪些 東西 呢」) asks about the conversation's service, not a new one.
 _FILLER = (
-    "那如果", "那請問", "請問", "那麼", "那", "所以", "還有", "另外", "然後", "我想問", "想問", "我", "要", "需要", "呢",
+    "那如果", "那請問", "請問", "咧", "啦", "耶", "那麼", "那", "所以", "還有", "另外", "然後", "我想問", "想問", "我", "要", "需要", "呢",
     "嗎", "吗", "的", "了", "啊", "呀", "喔", "哦", "嗯", "欸", "可以", "能", "有", "是", "什麼", "什么", "哪些", "哪",
     "裡", "里", "東西", "準備", "帶", "這個", "这个", "這", "它", "去", "辦", "办", "拿", "領", "领", "麻煩", "謝謝", "一下", "大概", "到",
     "please", "the", "a", "an", "do", "does", "i", "it", "is", "are", "what", "where", "how", "to", "for", "and", "so",
     "then", "also", "need", "can", "which", "there", "that", "this", "me", "my", "get", "go", "of", "thanks", "ok",
-    "apa", "saja", "yang", "harus", "saya", "itu", "ini", "nya", "dan", "lalu", "terus", "kalau", "untuk", "perlu",
+    "should", "will", "would", "could", "have", "has", "any", "about", "with", "in", "on", "at", "you", "your", "hi",
+    "apa", "aja", "saja", "yang", "gak", "nggak", "kah", "kan", "harus", "saya", "itu", "ini", "nya", "dan", "lalu", "terus", "kalau", "untuk", "perlu",
     "tôi", "thì", "là", "gì", "cần", "có", "không", "vậy", "ạ", "còn", "cho", "của", "được", "nào", "phải",
     "ครับ", "ค่ะ", "ใช้", "คะ", "ต้อง", "อะไร", "บ้าง", "แล้ว", "ไหม", "มั้ย", "ผม", "ฉัน", "ที่", "ไป", "ได้", "ที่ไหน",
     "po", "ba", "ang", "ko", "ako", "mga", "na", "lang", "yung",
 )
+# Words that open a new topic (「另外想問…」, "another question"): what follows is not about the service before.
+TOPIC_SWITCH = ("另外", "對了", "对了", "換個問題", "另一個問題", "想再問", "another question", "different question",
+                "something else", "selain itu", "pertanyaan lain", "câu hỏi khác", "hỏi thêm chuyện khác", "อีกเรื่อง",
+                "อีกคำถาม", "isa pang tanong")
 _PUNCTUATION_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -115,6 +125,11 @@ def detect_aspect(text: str) -> Aspect | None:
         if best is None or score > best:
             best, chosen = score, aspect
     return chosen
+
+
+def switches_topic(text: str) -> bool:
+    folded = _fold(text)
+    return any(_found(marker, folded) for marker in TOPIC_SWITCH)
 
 
 def follow_up_only(text: str, extra_phrases: tuple[str, ...] = ()) -> bool:

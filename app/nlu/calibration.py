@@ -29,14 +29,15 @@ KIND_FEATURES = ("is_plan", "is_smalltalk", "is_out_of_scope")
 N_FEATURES = len(TARGET_SIGNALS) + len(KIND_FEATURES) + len(QUERY_SIGNALS)
 
 # What each outcome is worth when choosing thresholds. A wrong answer with nothing right offered costs more than an
-# honest "I don't know" gains; a wrong answer that offers the right service as 「或：…」 is one tap from right, a
-# little worse than being asked to choose; answering an out-of-scope question with a service is the worst outcome.
+# honest "I don't know" gains. A clarification and a wrong answer that offers the right service as 「或：…」 both
+# leave the person one tap from right; the clarification costs that tap even when the first guess was right, the
+# wrong answer shows something wrong first. Answering an out-of-scope question with a service is the worst outcome.
 UTILITY = {
     "answer_right": 1.0,
-    "answer_wrong_offered": 0.2,
+    "answer_wrong_offered": 0.25,
     "answer_wrong": -3.0,
     "pair_containing": 0.7,
-    "clarify_containing": 0.5,
+    "clarify_containing": 0.35,
     "clarify_missing": -0.5,
     "fallback_in_scope": -0.25,
     "out_of_scope_rejected": 1.0,

@@ -51,7 +51,12 @@ _AGE_RES = (
     re.compile(r"(?:i am|i'm|im)\s+(\d{1,2})\b"),
 )
 _HOUSEHOLD_RE = re.compile(r"(?:設籍|戶籍|户籍|籍在)\s*(?:在|於|于)?\s*(?:臺中|台中|中市)?")
-_TAICHUNG_RE = re.compile(r"臺中|台中|taichung|đài trung|dai trung|ไถจง")
+# Living or working in Taichung, said of oneself: 「我住台中」, 「在台中上班」 (the city's name alone says nothing).
+_TAICHUNG_RE = re.compile(
+    r"(?:住|在|設籍|戶籍|户籍|籍)\s*(?:臺中|台中)|(?:live|living|work|working|stay|based)\s+in\s+taichung|"
+    r"(?:tinggal|kerja|bekerja)\s+di\s+taichung|(?:sống|làm việc|ở)\s+(?:tại\s+|ở\s+)?(?:đài trung|dai trung)|"
+    r"(?:อยู่|ทำงาน)(?:ที่)?ไถจง"
+)
 
 _CUES: dict[FactName, tuple[tuple[bool, tuple[str, ...]], ...]] = {
     "unemployed": (

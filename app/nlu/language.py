@@ -43,11 +43,14 @@ STOP_WORDS: dict[str, frozenset[str]] = {
     "id": frozenset(
         "saya aku tidak belum sudah yang dan dengan untuk dari ke ini itu bos majikan gaji upah bayar dibayar "
         "bulan tiga dua bagaimana apa bisa tolong mau kerja bekerja harus kalau karena juga ada kami kita mereka "
-        "sakit libur lembur pulang agen perusahaan terima kasih halo selamat pagi siang malam".split()
+        "sakit libur lembur pulang agen perusahaan terima kasih halo selamat pagi siang malam alamat kantor kantornya "
+        "mana dimana berapa brp syarat dokumen bawa apakah gimana gak nggak aja dong nomor nomer telpon telepon "
+        "daftar biaya gratis kapan".split()
     ),
     "vi": frozenset(
         "toi khong chua duoc tra luong thang ba cong ty chu lam viec nhu the nao gi co va cua cho voi la bi "
-        "nghi benh giup minh ban muon can phai xin chao cam on em anh chi".split()
+        "nghi benh giup minh ban muon can phai xin chao cam on em anh chi bao nhieu dien thoai giay to o dau "
+        "di dau dia chi".split()
     ),
     "tl": frozenset(
         "ang ng mga ko ako hindi po opo sahod amo ba yung naman kasi lang siya sila namin kami ninyo paano ano "

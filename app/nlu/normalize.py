@@ -43,6 +43,7 @@ TYPOS: dict[str, str] = {
     "調節": "調解",  # 調節 (to adjust) is a word, but in a labour question it is the IME's pick for 調解
     "條解": "調解",
     "中介": "仲介",  # mainland word for the broker
+    "育兒假": "育嬰假",  # mainland word for parental leave
     "津帖": "津貼",
     "金貼": "津貼",
     "佳班": "加班",
