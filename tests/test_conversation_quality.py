@@ -68,6 +68,6 @@ def test_real_questions_are_seldom_answered_wrongly(content):
 def test_follow_ups_in_dialogues_stay_with_the_conversation(content):
     kb, engine = content
     dialogues = load_dialogues()
-    result = score_dialogues(dialogues, run_dialogues(dialogues, kb, engine))
+    result = score_dialogues(dialogues, run_dialogues(dialogues, kb, engine), kb)
     summary = {k: result[k] for k in ("follow_up_right", "aspect_first", "follow_up_in_language")}
     assert result["follow_up_right"] >= 0.75 and result["aspect_first"] >= 0.6, summary

@@ -23,6 +23,7 @@ _MONEY_RE = re.compile(r"NT\$|元|萬|%|％|個月|月薪|時薪|成|\d{1,3},\d{
 # The most of a list a short answer shows; the card has the rest.
 _MOST_ITEMS = 6
 _MOST_CONTACTS = 3
+_MOST_PLACES = 2
 
 
 def _bullets(items: Sequence[str], *, numbered: bool = False) -> list[str]:
@@ -64,8 +65,8 @@ def aspect_lines(service: Service, aspect: Aspect, lang: str) -> list[str]:
             return [t("no_documents"), *_contact_lines(contacts, lang, with_address=False)]
         case Aspect.apply:
             lines = [heading("h_steps"), *_bullets(fields["steps"], numbered=True)]
-            if places := [c for c in contacts if c.address]:
-                lines += ["", heading("h_where"), *_contact_lines(places, lang)]
+            if places := [c for c in contacts if c.address]:  # where to go, with its phone: no separate line to call
+                return lines + ["", heading("h_where"), *_contact_lines(places[:_MOST_PLACES], lang)]
             return lines + ["", ask]
         case Aspect.amount:
             if service.benefits:

@@ -10,8 +10,8 @@ Each set is split once, by a hash of the text (dialogues: of the dialogue id), i
 part (a third); both are reported, so a change that helps only where it was looked at shows.
 
 Outcomes of an in-scope question: *right* (answered outright, the first service acceptable), *recoverable* (an
-acceptable service a tap away: offered beside the answer, second of a pair, or among the choices of a
-clarification), *harmful* (answered, and nothing acceptable answered or offered), *unhelped* (anything else:
+acceptable service a tap away: offered beside the answer, second of a pair, among the choices of a
+clarification, or suggested by an unsure fallback), *harmful* (answered, and nothing acceptable answered or offered), *unhelped* (anything else:
 a fallback, a clarification without an acceptable choice, small talk). An out-of-scope question is *rejected* unless
 it is answered or clarified with a service.
 """
@@ -33,15 +33,18 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import PROJECT_ROOT, Settings
-from app.conversation import texts
+from app.conversation import messages, texts
 from app.conversation.service import Reply, answer_text, reply_to_text
+from app.knowledge.schemas import Service
 from app.knowledge.service import KnowledgeBase, load_from_files
 from app.nlu.service import NluEngine, build_engine
 
 EVAL_DIR = PROJECT_ROOT / "eval"
 OUT_OF_SCOPE = "out_of_scope"
 TEST_SHARE = 3  # one item in three goes to the frozen test split
-SHORT_MESSAGE_CHARS = 700  # "short": a reply well under a card's length (a card's text runs 1,500–3,000 characters)
+# "Short": well under the card's length — at most half the whole card's text in the same language, or this many
+# characters for a service whose card is short anyway.
+SHORT_FLOOR_CHARS = 400
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 
 TARGETS = {
@@ -118,7 +121,7 @@ def outcome(reply: Reply, acceptable: frozenset[str]) -> str:
         return "recoverable" if acceptable & {m.service_id for m in reply.matches[:3]} else "unhelped"
     if answered:
         return "recoverable" if acceptable & set(offered) else "harmful"
-    return "unhelped"
+    return "recoverable" if acceptable & set(offered) else "unhelped"  # an unsure fallback's suggestions
 
 
 def reply_text(reply: Reply) -> str:
@@ -185,15 +188,22 @@ def run_dialogues(dialogues: Sequence[Dialogue], kb: KnowledgeBase, engine: NluE
     return results
 
 
-def aspect_answered_first(reply: Reply, aspect: str) -> bool:
+def short_enough(text: str, service: Service, lang: str) -> bool:
+    return len(text) <= max(SHORT_FLOOR_CHARS, len(messages.service_text(service, lang)) / 2)
+
+
+def aspect_answered_first(reply: Reply, aspect: str, kb: KnowledgeBase) -> bool:
     """The asked part came first, in a short message (an eligibility question may be answered by the check)."""
-    first = reply.messages[0] if reply.messages else {}
-    short = first.get("type") == "text" and len(first.get("text", "")) <= SHORT_MESSAGE_CHARS or (
-        reply.intent == "eligibility")
-    return reply.kind == "answer" and reply.aspect == aspect and short
+    if reply.kind != "answer" or reply.aspect != aspect or not reply.matches:
+        return False
+    if reply.intent == "eligibility":
+        return True
+    first, service = reply.messages[0], kb.service(reply.matches[0].service_id or "")
+    return first.get("type") == "text" and service is not None and short_enough(first["text"], service, reply.language)
 
 
-def score_dialogues(dialogues: Sequence[Dialogue], results: Sequence[Sequence[tuple[Turn, Reply]]]) -> dict:
+def score_dialogues(dialogues: Sequence[Dialogue], results: Sequence[Sequence[tuple[Turn, Reply]]],
+                    kb: KnowledgeBase) -> dict:
     follow_ups, aspects, languages, first_turns = [], [], [], []
     by_language: dict[str, Counter] = defaultdict(Counter)
     misses: list[dict] = []
@@ -205,7 +215,7 @@ def score_dialogues(dialogues: Sequence[Dialogue], results: Sequence[Sequence[tu
             if position and dialogue.lang not in ("zh-TW", "zh-CN"):
                 languages.append(in_language(reply, dialogue.lang))
             if turn.aspect != "overview" and OUT_OF_SCOPE not in turn.acceptable:
-                aspects.append(aspect_answered_first(reply, turn.aspect))
+                aspects.append(aspect_answered_first(reply, turn.aspect, kb))
             if result not in ("right", "rejected") or (turn.aspect != "overview" and not aspects[-1]):
                 got = reply.matches[0].service_id if reply.kind == "answer" and reply.matches else reply.kind
                 misses.append({"dialogue": dialogue.id, "turn": position + 1, "text": turn.text,
@@ -242,7 +252,7 @@ def run_conversation_eval(settings: Settings, out: TextIO, *, kb: KnowledgeBase 
             report[f"{name}/{split}"] = score_questions(part, replies) | {"ms_per_question": round(ms, 2)}
     dialogues = load_dialogues()
     for split, part in _split(dialogues, lambda d: d.id).items():
-        report[f"dialogues/{split}"] = score_dialogues(part, run_dialogues(part, kb, engine))
+        report[f"dialogues/{split}"] = score_dialogues(part, run_dialogues(part, kb, engine), kb)
     _print(report, out)
     return report
 

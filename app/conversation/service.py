@@ -141,9 +141,11 @@ def handoff_reply(lang: str) -> Reply:
     return Reply("smalltalk", [messages.handoff_message(lang)], lang, intent="human")
 
 
-def fallback_reply(lang: str, **extra) -> Reply:
-    message = messages.text_message(texts.text("fallback", lang), messages.navigation(lang))
-    return Reply("fallback", [message], lang, **extra)
+def fallback_reply(lang: str, *, suggestions: Sequence[Service] = (), **extra) -> Reply:
+    """「I'm not sure, call …」; when unsure rather than out of scope, the closest services a tap away."""
+    quick = [*answers.alternative_quick_replies(suggestions, lang), *messages.navigation(lang)]
+    message = messages.text_message(texts.text("fallback", lang), quick)
+    return Reply("fallback", [message], lang, alternatives=[match_of(s) for s in suggestions], **extra)
 
 
 def reset_reply(lang: str) -> Reply:
@@ -222,7 +224,14 @@ def answer_text(
             return Reply("clarify", [messages.clarify_message(options, lang)], lang, **base)
     if understanding.kind == "smalltalk":
         return _smalltalk(understanding.intent, lang, last_service_id, base)
+    if understanding.intent is None:  # unsure, not another agency's matter: the closest services are a tap away
+        close = [s for m in found if m.score >= SUGGESTION_SCORE and (s := published(kb, m.service_id))]
+        return fallback_reply(lang, suggestions=close[:2], **base)
     return fallback_reply(lang, **base)
+
+
+# An unsure fallback offers services at least this likely.
+SUGGESTION_SCORE = 0.2
 
 
 # A service this likely, after the one answered, is offered as 「或：…」 (a tap from the right answer).

@@ -28,9 +28,9 @@ class Aspect(StrEnum):
 CUES: dict[Aspect, tuple[str, ...]] = {
     Aspect.eligibility: (
         "資格", "符合", "條件", "誰可以", "可以申請嗎", "能申請嗎", "能不能申請", "可不可以申請", "可以領嗎", "能領嗎",
-        "可不可以領", "能不能領", "有資格", "適用", "算不算", "這樣算", "能不能請", "也要保嗎",
+        "可不可以領", "能不能領", "可以調解嗎", "可以檢舉嗎", "能领", "能領", "有資格", "適用", "算不算", "這樣算", "能不能請", "也要保嗎",
         "资格", "条件", "符合吗", "能领吗", "可以领吗",
-        "eligible", "eligibility", "qualify", "qualified", "who can", "can i apply", "am i",
+        "eligible", "eligibility", "qualify", "qualified", "who can", "can i apply", "am i", "am i allowed",
         "syarat", "memenuhi", "berhak", "apakah saya bisa", "bisa dapat", "boleh dapat", "bisa ikut",
         "điều kiện", "đủ điều kiện", "có được nhận", "được nhận không", "ai được", "tôi có được",
         "มีสิทธิ์", "คุณสมบัติ", "เข้าเกณฑ์", "ได้รับไหม", "ขอได้ไหม", "kwalipikado", "pwede ba ako",
@@ -44,15 +44,16 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "เอกสาร", "ใบรับรอง", "ต้องเตรียม", "เตรียมอะไร", "เอาอะไรไป", "dokumento", "dadalhin",
     ),
     Aspect.contact: (
-        "電話", "幾號", "聯絡", "打給誰", "打給", "打去", "打哪", "哪支", "找誰", "地址", "營業時間", "上班時間", "服務時間", "幾點", "窗口", "專線",
+        "電話", "幾號", "聯絡", "打給誰", "打給", "打去", "打哪", "哪支", "找誰", "地址", "營業時間", "上班時間", "服務時間", "幾點", "在哪", "有開嗎", "週末", "禮拜六", "假日", "窗口", "專線",
         "电话", "联系", "地址在",
         "phone", "number", "call", "contact", "address", "office", "opening hours", "open", "whom",
+        "24 hours", "hours",
         "telepon", "telpon", "telponnya", "nomor", "nomer", "alamat", "kantor", "kantornya", "jam buka", "hubungi", "điện thoại", "số điện", "địa chỉ",
         "văn phòng", "giờ làm việc", "liên hệ", "โทร", "เบอร์", "ที่อยู่", "สำนักงาน", "เวลาทำการ", "ติดต่อ",
         "numero", "telepono", "opisina",
     ),
     Aspect.amount: (
-        "多少錢", "多少", "金額", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少", "補助多少", "最多", "幾個月", "領多久", "領幾個月",
+        "多少錢", "多少", "金額", "有錢領", "領多少", "時薪", "月薪", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少", "補助多少", "最多", "幾個月", "領多久", "領幾個月",
         "怎麼算", "多少钱", "领多少", "几个月",
         "how much", "amount", "free", "cost", "fee", "how many days", "how many months", "how long can i get", "how long is it paid",
         "berapa", "brp", "jumlah", "besarnya", "gratis", "biaya", "bayar gak", "bao nhiêu", "số tiền", "mấy tháng", "mất tiền", "miễn phí", "mấy ngày", "เท่าไหร่", "เท่าไร", "กี่บาท",
@@ -66,7 +67,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "เมื่อไหร่", "เมื่อไร", "กำหนด", "หมดเขต", "ภายในกี่วัน", "kailan", "hanggang kailan",
     ),
     Aspect.apply: (
-        "怎麼申請", "如何申請", "申請方式", "申請流程", "流程", "步驟", "去哪", "哪裡辦", "在哪辦", "怎麼辦理", "辦理",
+        "怎麼申請", "如何申請", "申請方式", "報到", "要去哪申請", "去哪申請", "申請流程", "流程", "步驟", "去哪", "哪裡辦", "在哪辦", "怎麼辦理", "辦理",
         "線上申請", "要去哪裡", "去哪裡", "在哪裡", "怎麼做", "怎麼領", "如何領", "怎麼請", "報名",
         "要怎麼", "怎麼查", "如何查", "怎么申请", "去哪里", "哪里办",
         "how to apply", "how do i apply", "how can i apply", "apply", "where do i go", "where to go", "where can i",
@@ -82,13 +83,14 @@ CUES: dict[Aspect, tuple[str, ...]] = {
 _FILLER = (
     "那如果", "那請問", "請問", "咧", "啦", "耶", "那麼", "那", "所以", "還有", "另外", "然後", "我想問", "想問", "我", "要", "需要", "呢",
     "嗎", "吗", "的", "了", "啊", "呀", "喔", "哦", "嗯", "欸", "可以", "能", "有", "是", "什麼", "什么", "哪些", "哪",
-    "裡", "里", "東西", "準備", "帶", "這個", "这个", "這", "它", "去", "辦", "办", "拿", "領", "领", "麻煩", "謝謝", "一下", "大概", "到",
+    "裡", "里", "東西", "準備", "帶", "申請", "申请", "一定", "都", "嘛", "還", "这个", "這個", "这个", "這", "它", "去", "辦", "办", "拿", "領", "领", "麻煩", "謝謝", "一下", "大概", "到",
     "please", "the", "a", "an", "do", "does", "i", "it", "is", "are", "what", "where", "how", "to", "for", "and", "so",
     "then", "also", "need", "can", "which", "there", "that", "this", "me", "my", "get", "go", "of", "thanks", "ok",
     "should", "will", "would", "could", "have", "has", "any", "about", "with", "in", "on", "at", "you", "your", "hi",
-    "apa", "aja", "saja", "yang", "gak", "nggak", "kah", "kan", "harus", "saya", "itu", "ini", "nya", "dan", "lalu", "terus", "kalau", "untuk", "perlu",
+    "apa", "aja", "saja", "yang", "gak", "nggak", "kah", "kan", "perlu", "ke", "di", "dari", "bisa", "mau", "sih",
+    "dong", "ya", "harus", "saya", "itu", "ini", "nya", "dan", "lalu", "terus", "kalau", "untuk", "perlu",
     "tôi", "thì", "là", "gì", "cần", "có", "không", "vậy", "ạ", "còn", "cho", "của", "được", "nào", "phải",
-    "ครับ", "ค่ะ", "ใช้", "คะ", "ต้อง", "อะไร", "บ้าง", "แล้ว", "ไหม", "มั้ย", "ผม", "ฉัน", "ที่", "ไป", "ได้", "ที่ไหน",
+    "ครับ", "ค่ะ", "ใช้", "อยู่", "ไหน", "ต้อง", "จะ", "คะ", "ต้อง", "อะไร", "บ้าง", "แล้ว", "ไหม", "มั้ย", "ผม", "ฉัน", "ที่", "ไป", "ได้", "ที่ไหน",
     "po", "ba", "ang", "ko", "ako", "mga", "na", "lang", "yung",
 )
 # Words that open a new topic (「另外想問…」, "another question"): what follows is not about the service before.
