@@ -115,7 +115,7 @@ def test_translated_service_card_speaks_the_users_language():
 
 
 def test_untranslated_service_card_is_chinese_with_a_1955_line_in_the_users_language():
-    service = curated().service("minimum-wage")
+    service = curated().service("tc-press-machine-subsidy")
     assert "vi" not in service.translations
     card = messages.service_card(service, "vi")
     shown = flex_texts(card["contents"])

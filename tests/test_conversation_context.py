@@ -213,3 +213,18 @@ def test_outcomes_are_scored_as_a_citizen_meets_them():
         "right", "recoverable", "harmful", "recoverable", "unhelped"]
     assert outcome(wrong, frozenset({"out_of_scope"})) == "harmful"
     assert outcome(fallback, frozenset({"out_of_scope"})) == "rejected"
+
+
+def test_two_services_answered_together_are_valid_for_line():
+    from app.conversation.service import match_of, pair_reply
+
+    kb = knowledge()
+    services = [kb.service("dispute-mediation"), kb.service("unemployment-benefits")]
+    for lang in ("zh-TW", "en", "vi"):
+        reply = pair_reply(services, lang, [match_of(s) for s in services])
+        assert_valid({"replyToken": "x", "messages": reply.messages}, "ReplyMessageRequest")
+        assert 1 <= len(reply.messages) <= 5 and "quickReply" in reply.messages[-1]
+        if len(reply.messages) == 1:
+            assert reply.messages[0]["contents"]["type"] == "carousel"
+            assert len(reply.messages[0]["contents"]["contents"]) == 2
+        assert [m.service_id for m in reply.matches] == ["dispute-mediation", "unemployment-benefits"]

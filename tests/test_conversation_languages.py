@@ -22,25 +22,29 @@ def test_an_indonesian_wage_question_gets_an_indonesian_answer(client, line):
     assert "👎 Tidak membantu" in labels and "Menu" in labels
 
 
-def test_a_vietnamese_question_about_a_chinese_only_service_gets_chinese_and_a_vietnamese_1955_line(client, line):
-    user = new_user()
+def test_a_vietnamese_amount_question_gets_the_amounts_in_vietnamese(client, line):
     kb = client.app.state.runtime.content.kb
-    service = kb.service("minimum-wage")
+    translation = kb.service("minimum-wage").translations["vi"]
+    reply = only_message(say(client, line, "Mức lương tối thiểu theo giờ năm 2026 là bao nhiêu?", user=new_user()))
+    if reply["text"].startswith(texts.text("clarify_prompt", "vi")):  # asked which service: it is one of the choices
+        assert translation.title[:10] in reply["text"]
+    else:
+        assert translation.title in reply["text"] and "NT$196" in reply["text"]
+        assert texts.text("h_benefits", "vi") in reply["text"] and texts.text("see_1955", "vi") not in reply["text"]
+
+
+def test_a_chinese_only_service_is_shown_in_chinese_with_a_vietnamese_1955_line(client, line):
+    user = new_user()
+    service = client.app.state.runtime.content.kb.service("tc-press-machine-subsidy")
     assert "vi" not in service.translations
-    # Asked for the amount: the amounts first, in a short message, with the Vietnamese line pointing to 1955
-    amount = only_message(say(client, line, "Mức lương tối thiểu theo giờ năm 2026 là bao nhiêu?", user=user))
-    if not amount["text"].startswith(texts.text("clarify_prompt", "vi")):
-        assert "NT$196" in amount["text"] and texts.text("see_1955", "vi") in amount["text"]
-    # Asked about it as a whole: the card
-    reply = only_message(say(client, line, "Mức lương tối thiểu ở Đài Loan năm 2026", user=user))
-    if reply["type"] == "text":
-        # The engine asks which service is meant (in Vietnamese); the citizen picks the minimum wage.
-        assert reply["text"].startswith(texts.text("clarify_prompt", "vi"))
-        reply = only_message(tap(client, line, quick_data(reply, service.label), user=user))
-    shown = flex_texts(reply["contents"])
+    card = only_message(tap(client, line, messages.postback_data("svc", s=service.id, l="vi"), user=user))
+    shown = flex_texts(card["contents"])
     assert service.title in shown and "適用對象／資格" in shown  # the content itself is Chinese
     assert "🌏 " + texts.text("see_1955", "vi") in shown
-    assert any(a.get("uri") == "tel:1955" and "tiếng Việt" in a["label"] for a in actions(reply["contents"]))
+    assert any(a.get("uri") == "tel:1955" and "tiếng Việt" in a["label"] for a in actions(card["contents"]))
+    # One part of it: the same, in a short message
+    part = only_message(tap(client, line, messages.postback_data("asp", s=service.id, x="documents", l="vi"), user=user))
+    assert service.documents[0] in part["text"] and texts.text("see_1955", "vi") in part["text"]
 
 
 @pytest.mark.parametrize("lang, question, expected", [

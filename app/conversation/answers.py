@@ -72,7 +72,7 @@ def aspect_lines(service: Service, aspect: Aspect, lang: str) -> list[str]:
             if service.benefits:
                 return [heading("h_benefits"), *_bullets(messages.benefit_lines(service, lang)), "", ask]
             money = [line for line in [*fields["eligibility"], *fields["notes"]] if _MONEY_RE.search(line)]
-            return [t("no_amount"), fields["summary"], *_bullets(money), "", ask]
+            return [t("no_amount"), *(_bullets(money[:3]) if money else [fields["summary"]]), "", ask]
         case Aspect.deadline:
             timed = [line for line in [*fields["steps"], *fields["eligibility"], *fields["notes"]] if _TIME_RE.search(line)]
             timed += [line for line in messages.benefit_lines(service, lang) if _TIME_RE.search(line)]

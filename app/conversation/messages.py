@@ -26,6 +26,7 @@ POSTBACK_DATA = 300
 DISPLAY_TEXT = 300
 # LINE refuses a bubble over 30 KB of JSON, measured here as the SDK sends it (non-ASCII escaped as \\uXXXX).
 BUBBLE_BYTES = 30_000
+CAROUSEL_BYTES = 50_000
 
 # The menu's topics, in the order citizens see them; "human" (a person to talk to) is added last.
 MENU_CATEGORIES = (
@@ -88,11 +89,15 @@ def with_quick_replies(message: dict, items: Sequence[dict]) -> dict:
     return {**message, "quickReply": {"items": list(items)[:QUICK_REPLY_ITEMS]}} if items else message
 
 
-def carousel(cards: Sequence[dict], alt_text: str, quick_replies: Sequence[dict]) -> dict:
-    """Flex cards side by side; a card that had to fall back to text (too long for a bubble) is left out."""
-    bubbles = [card["contents"] for card in cards if card["type"] == "flex"]
-    return with_quick_replies({"type": "flex", "altText": fit(alt_text, ALT_TEXT_CHARS),
-                               "contents": {"type": "carousel", "contents": bubbles}}, quick_replies)
+def side_by_side(cards: Sequence[dict], alt_text: str, quick_replies: Sequence[dict]) -> list[dict]:
+    """Cards as one carousel, or — when one had to be sent as text, or together they pass LINE's 50 KB for a
+    carousel — as messages one after the other; the quick replies go on the last (LINE shows only those)."""
+    carousel = {"type": "carousel", "contents": [card.get("contents") for card in cards]}
+    if all(card["type"] == "flex" for card in cards) and bubble_bytes(carousel) <= CAROUSEL_BYTES:
+        return [with_quick_replies({"type": "flex", "altText": fit(alt_text, ALT_TEXT_CHARS), "contents": carousel},
+                                   quick_replies)]
+    plain = [{k: v for k, v in card.items() if k != "quickReply"} for card in cards]
+    return [*plain[:-1], with_quick_replies(plain[-1], quick_replies)]
 
 
 def navigation(lang: str) -> list[dict]:

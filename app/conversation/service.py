@@ -122,9 +122,9 @@ def aspect_reply(service: Service, aspect: Aspect, lang: str, matches: list[Matc
 def pair_reply(services: Sequence[Service], lang: str, matches: list[Match], **extra) -> Reply:
     """A question that needs two services (「被資遣了 資遣費和失業給付」): both cards, side by side."""
     alt = texts.text("two_answers", lang) + " " + "／".join(messages.service_title(s, lang) for s in services)
-    message = messages.carousel([messages.service_card(s, lang) for s in services], alt, messages.navigation(lang))
+    shown = messages.side_by_side([messages.service_card(s, lang) for s in services], alt, messages.navigation(lang))
     text = "\n\n".join(messages.service_text(s, lang) for s in services)
-    return Reply("answer", [message], lang, matches, text_fallback=text, **extra)
+    return Reply("answer", shown, lang, matches, text_fallback=text, **extra)
 
 
 def menu_reply(lang: str) -> Reply:

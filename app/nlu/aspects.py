@@ -53,7 +53,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "numero", "telepono", "opisina",
     ),
     Aspect.amount: (
-        "多少錢", "多少", "金額", "有錢領", "領多少", "時薪", "月薪", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少", "補助多少", "最多", "幾個月", "領多久", "領幾個月",
+        "多少錢", "多少", "金額", "有錢領", "領多少", "時薪", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少", "補助多少", "最多", "幾個月", "領多久", "領幾個月",
         "怎麼算", "多少钱", "领多少", "几个月",
         "how much", "amount", "free", "cost", "fee", "how many days", "how many months", "how long can i get", "how long is it paid",
         "berapa", "brp", "jumlah", "besarnya", "gratis", "biaya", "bayar gak", "bao nhiêu", "số tiền", "mấy tháng", "mất tiền", "miễn phí", "mấy ngày", "เท่าไหร่", "เท่าไร", "กี่บาท",

@@ -42,7 +42,7 @@ UTILITY = {
     "fallback_in_scope": -0.25,
     "out_of_scope_rejected": 1.0,
     "out_of_scope_clarified": -1.0,
-    "out_of_scope_answered": -6.0,
+    "out_of_scope_answered": -12.0,
 }
 # A service at least this likely, after the one answered, is offered beside the answer.
 ALTERNATIVE_CONFIDENCE = 0.03
@@ -56,6 +56,8 @@ THRESHOLD_GRID = tuple(round(0.2 + 0.01 * i, 2) for i in range(79))  # 0.20 … 
 # How many times likelier than the next service the best one must be to be answered below the answer threshold
 # (inf: never); a question spread evenly over two services is clarified, one with a clear favourite answered.
 LEAD_GRID = (2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, float("inf"))
+SURE_GRID = (0.8, 0.85, 0.9, 0.95, 1.01)
+CEILING_GRID = (0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 1.0)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,11 @@ class Thresholds:
     lead: float = float("inf")  # best service this many times likelier than the next: answered all the same
     lead_floor: float = 1.0  # … when at least this likely
     pair: float = 1.01  # least joint confidence of two close services to answer with both (over 1: never)
+    # Below `sure`, an answer also needs the probability that the question is another agency's matter to be at most
+    # `out_of_scope_ceiling`: look-alikes (軍公教退休金 for 勞工退休金) match one service well and leave the rest to
+    # "out of scope", where a real question leaves it to neighbouring services.
+    sure: float = 1.01
+    out_of_scope_ceiling: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -239,9 +246,10 @@ def decide(found: Evidence, targets: Sequence[str], thresholds: Thresholds) -> s
     if found.best_kind == INTENT and target_name(targets[found.best]) != OUT_OF_SCOPE:
         return "smalltalk" if found.best_confidence >= thresholds.smalltalk else "fallback"
     if found.best_kind in (SERVICE, PLAN):
-        if found.best_confidence >= thresholds.answer:
+        plausible = found.best_confidence >= thresholds.sure or found.out_of_scope_mass <= thresholds.out_of_scope_ceiling
+        if plausible and found.best_confidence >= thresholds.answer:
             return "answer"
-        if found.best_kind == SERVICE and found.best_confidence >= thresholds.lead_floor and (
+        if plausible and found.best_kind == SERVICE and found.best_confidence >= thresholds.lead_floor and (
             found.best_confidence >= thresholds.lead * found.runner_up_confidence
         ):
             return "answer"
@@ -302,22 +310,36 @@ def choose_thresholds(held: Sequence[HeldOut], weights: np.ndarray) -> tuple[Thr
                           np.where(clarified, utility["clarify"], utility["fallback"])))
         return float(chosen.sum())
 
+    out_of_scope_mass = np.array([found.out_of_scope_mass for found, _ in scored])
     no_pair = np.zeros(len(scored), dtype=bool)
+
+    def answered_by(answer: float, lead: float, floor: float, sure: float, ceiling: float) -> np.ndarray:
+        plausible = (best_confidence >= sure) | (out_of_scope_mass <= ceiling)
+        return ~smalltalk_first & plausible & ((answerable & (best_confidence >= answer))
+                                              | (is_service & (best_confidence >= floor) & (lead_ratio >= lead)))
+
+    # Coordinate search: answer, lead and clarify together; then the out-of-scope guard given them; then the answer
+    # threshold again given the guard.
     best: tuple[float, float, float, float, float] | None = None
     for answer in THRESHOLD_GRID:
-        confident = ~smalltalk_first & answerable & (best_confidence >= answer)
         for lead in LEAD_GRID:
             for floor in (0.3, 0.4, 0.5, 0.6) if lead != float("inf") else (1.0,):
-                leading = ~smalltalk_first & is_service & (best_confidence >= floor) & (lead_ratio >= lead)
-                answered = confident | leading
+                answered = answered_by(answer, lead, floor, 1.01, 1.0)
                 for clarify in THRESHOLD_GRID:
                     value = total(answered, no_pair, clarify)
                     if best is None or value > best[0]:
                         best = (value, answer, lead, floor, clarify)
     assert best is not None
-    _, answer, lead, floor, clarify = best
-    answered = ~smalltalk_first & ((answerable & (best_confidence >= answer))
-                                   | (is_service & (best_confidence >= floor) & (lead_ratio >= lead)))
+    value, answer, lead, floor, clarify = best
+    sure, ceiling = 1.01, 1.0
+    for candidate_sure in SURE_GRID:
+        for candidate_ceiling in CEILING_GRID:
+            if (v := total(answered_by(answer, lead, floor, candidate_sure, candidate_ceiling), no_pair, clarify)) > value:
+                value, sure, ceiling = v, candidate_sure, candidate_ceiling
+    for candidate in THRESHOLD_GRID:
+        if (v := total(answered_by(candidate, lead, floor, sure, ceiling), no_pair, clarify)) > value:
+            value, answer = v, candidate
+    answered = answered_by(answer, lead, floor, sure, ceiling)
     pair, pair_value = 1.01, total(answered, no_pair, clarify)
     for candidate in THRESHOLD_GRID:
         paired = ~smalltalk_first & ~answered & pair_possible & (best_confidence + runner_up >= candidate)
@@ -325,7 +347,7 @@ def choose_thresholds(held: Sequence[HeldOut], weights: np.ndarray) -> tuple[Thr
             pair, pair_value = candidate, value
     everything = [(probabilities(weights, h.design), h) for h in held]
     thresholds = Thresholds(answer=answer, clarify=clarify, smalltalk=_smalltalk_threshold(everything), lead=lead,
-                            lead_floor=floor, pair=pair)
+                            lead_floor=floor, pair=pair, sure=sure, out_of_scope_ceiling=ceiling)
     counts = Counter(outcome(decide(found, h.targets, thresholds), found, h.targets, h.target) for found, h in scored)
     return thresholds, dict(counts)
 
