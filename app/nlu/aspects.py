@@ -28,7 +28,7 @@ class Aspect(StrEnum):
 CUES: dict[Aspect, tuple[str, ...]] = {
     Aspect.eligibility: (
         "資格", "符合", "條件", "誰可以", "可以申請嗎", "能申請嗎", "能不能申請", "可不可以申請", "可以領嗎", "能領嗎",
-        "可不可以領", "能不能領", "可以調解嗎", "可以檢舉嗎", "能领", "能領", "有資格", "適用", "算不算", "這樣算", "能不能請", "也要保嗎",
+        "可不可以領", "能不能領", "可以調解嗎", "可以檢舉嗎", "有資格", "適用", "算不算", "這樣算", "能不能請", "也要保嗎",
         "资格", "条件", "符合吗", "能领吗", "可以领吗",
         "eligible", "eligibility", "qualify", "qualified", "who can", "can i apply", "am i", "am i allowed",
         "syarat", "memenuhi", "berhak", "apakah saya bisa", "bisa dapat", "boleh dapat", "bisa ikut",
@@ -40,23 +40,29 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "什麼東西", "證明文件", "證明", "診斷書", "证件", "材料", "准备什么", "带什么", "要带",
         "document", "documents", "docs", "papers", "what do i need to bring", "what to bring", "bring", "proof",
         "certificate", "bukti",
-        "dokumen", "berkas", "bawa apa", "dibawa", "perlu dibawa", "surat apa", "giấy tờ", "hồ sơ", "mang theo", "cần mang", "giấy chứng nhận",
+        "dokumen", "berkas", "bawa apa", "dibawa", "perlu dibawa", "surat apa", "giấy tờ", "hồ sơ", "mang theo",
+        "cần mang", "giấy chứng nhận",
         "เอกสาร", "ใบรับรอง", "ต้องเตรียม", "เตรียมอะไร", "เอาอะไรไป", "dokumento", "dadalhin",
     ),
     Aspect.contact: (
-        "電話", "幾號", "聯絡", "打給誰", "打給", "打去", "打哪", "哪支", "找誰", "地址", "營業時間", "上班時間", "服務時間", "幾點", "在哪", "有開嗎", "週末", "禮拜六", "假日", "窗口", "專線",
+        "電話", "幾號", "聯絡", "打給誰", "打給", "打去", "打哪", "哪支", "找誰", "地址", "營業時間", "上班時間", "服務時間", "幾點", "在哪", "有開嗎", "週末",
+        "禮拜六", "假日", "窗口", "專線",
         "电话", "联系", "地址在",
         "phone", "number", "call", "contact", "address", "office", "opening hours", "open", "whom",
         "24 hours", "hours",
-        "telepon", "telpon", "telponnya", "nomor", "nomer", "alamat", "kantor", "kantornya", "jam buka", "hubungi", "điện thoại", "số điện", "địa chỉ",
+        "telepon", "telpon", "telponnya", "nomor", "nomer", "alamat", "kantor", "kantornya", "jam buka", "hubungi",
+        "điện thoại", "số điện", "địa chỉ",
         "văn phòng", "giờ làm việc", "liên hệ", "โทร", "เบอร์", "ที่อยู่", "สำนักงาน", "เวลาทำการ", "ติดต่อ",
         "numero", "telepono", "opisina",
     ),
     Aspect.amount: (
-        "多少錢", "多少", "金額", "有錢領", "領多少", "時薪", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少", "補助多少", "最多", "幾個月", "領多久", "領幾個月",
+        "多少錢", "多少", "金額", "有錢領", "領多少", "時薪", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少",
+        "補助多少", "最多", "幾個月", "領多久", "領幾個月",
         "怎麼算", "多少钱", "领多少", "几个月",
-        "how much", "amount", "free", "cost", "fee", "how many days", "how many months", "how long can i get", "how long is it paid",
-        "berapa", "brp", "jumlah", "besarnya", "gratis", "biaya", "bayar gak", "bao nhiêu", "số tiền", "mấy tháng", "mất tiền", "miễn phí", "mấy ngày", "เท่าไหร่", "เท่าไร", "กี่บาท",
+        "how much", "amount", "free", "cost", "fee", "how many days", "how many months", "how long can i get",
+        "how long is it paid",
+        "berapa", "brp", "jumlah", "besarnya", "gratis", "biaya", "bayar gak", "bao nhiêu", "số tiền", "mấy tháng",
+        "mất tiền", "miễn phí", "mấy ngày", "เท่าไหร่", "เท่าไร", "กี่บาท",
         "จำนวนเงิน", "กี่เดือน", "เสียเงิน", "ฟรี", "กี่วัน", "magkano", "ilang buwan",
     ),
     Aspect.deadline: (
@@ -83,14 +89,17 @@ CUES: dict[Aspect, tuple[str, ...]] = {
 _FILLER = (
     "那如果", "那請問", "請問", "咧", "啦", "耶", "那麼", "那", "所以", "還有", "另外", "然後", "我想問", "想問", "我", "要", "需要", "呢",
     "嗎", "吗", "的", "了", "啊", "呀", "喔", "哦", "嗯", "欸", "可以", "能", "有", "是", "什麼", "什么", "哪些", "哪",
-    "裡", "里", "東西", "準備", "帶", "申請", "申请", "一定", "都", "嘛", "還", "这个", "這個", "这个", "這", "它", "去", "辦", "办", "拿", "領", "领", "麻煩", "謝謝", "一下", "大概", "到",
+    "裡", "里", "東西", "準備", "帶", "申請", "申请", "一定", "都", "嘛", "還", "这个", "這個", "这个", "這", "它", "去", "辦", "办", "拿", "領",
+    "领", "麻煩", "謝謝", "一下", "大概", "到",
     "please", "the", "a", "an", "do", "does", "i", "it", "is", "are", "what", "where", "how", "to", "for", "and", "so",
     "then", "also", "need", "can", "which", "there", "that", "this", "me", "my", "get", "go", "of", "thanks", "ok",
     "should", "will", "would", "could", "have", "has", "any", "about", "with", "in", "on", "at", "you", "your", "hi",
     "apa", "aja", "saja", "yang", "gak", "nggak", "kah", "kan", "perlu", "ke", "di", "dari", "bisa", "mau", "sih",
     "dong", "ya", "harus", "saya", "itu", "ini", "nya", "dan", "lalu", "terus", "kalau", "untuk", "perlu",
-    "tôi", "thì", "là", "gì", "cần", "có", "không", "vậy", "ạ", "còn", "cho", "của", "được", "nào", "phải",
-    "ครับ", "ค่ะ", "ใช้", "อยู่", "ไหน", "ต้อง", "จะ", "คะ", "ต้อง", "อะไร", "บ้าง", "แล้ว", "ไหม", "มั้ย", "ผม", "ฉัน", "ที่", "ไป", "ได้", "ที่ไหน",
+    "tôi", "thì", "là", "gì", "để", "em", "anh", "chị", "a", "cần", "có", "không", "vậy", "ạ", "còn", "cho", "của",
+    "được", "nào", "phải",
+    "ครับ", "ค่ะ", "ใช้", "อยู่", "ไหน", "ต้อง", "จะ", "คะ", "ต้อง", "อะไร", "บ้าง", "แล้ว", "ไหม", "มั้ย", "ผม",
+    "ฉัน", "ที่", "ไป", "ได้", "ที่ไหน",
     "po", "ba", "ang", "ko", "ako", "mga", "na", "lang", "yung",
 )
 # Words that open a new topic (「另外想問…」, "another question"): what follows is not about the service before.
@@ -104,8 +113,22 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def _toneless(text: str) -> str:
+    """Vietnamese as typed without tone marks (「so dien thoai」 for 「số điện thoại」)."""
+    stripped = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return stripped.replace("đ", "d").replace("Đ", "D")
+
+
 def _is_latin_word_cue(cue: str) -> bool:
     return cue.isascii()
+
+
+def _forms(cue: str) -> tuple[str, ...]:
+    """The forms a cue is looked for in: folded like the text (NFKC splits Thai's ำ, for one); Vietnamese also
+    without its tone marks."""
+    folded = _fold(cue)
+    vietnamese = not folded.isascii() and all(c.isascii() or "LATIN" in unicodedata.name(c, "") for c in folded)
+    return (folded, _toneless(folded)) if vietnamese else (folded,)
 
 
 def _found(cue: str, folded: str) -> bool:
@@ -114,13 +137,16 @@ def _found(cue: str, folded: str) -> bool:
     return cue in folded
 
 
+_CUE_FORMS = {aspect: tuple(_forms(cue) for cue in cues) for aspect, cues in CUES.items()}
+
+
 def detect_aspect(text: str) -> Aspect | None:
     """The part of a service `text` asks about, or None when it asks about no part in particular."""
     folded = _fold(text)
     best: tuple[int, int, int] | None = None  # (cues found, -priority, longest cue)
     chosen = None
-    for rank, (aspect, cues) in enumerate(CUES.items()):
-        hits = [cue for cue in cues if _found(cue, folded)]
+    for rank, (aspect, cues) in enumerate(_CUE_FORMS.items()):
+        hits = [form for forms in cues for form in forms[:1] if any(_found(f, folded) for f in forms)]
         if not hits:
             continue
         score = (len(hits), -rank, max(len(h) for h in hits))
@@ -131,15 +157,16 @@ def detect_aspect(text: str) -> Aspect | None:
 
 def switches_topic(text: str) -> bool:
     folded = _fold(text)
-    return any(_found(marker, folded) for marker in TOPIC_SWITCH)
+    return any(_found(form, folded) for marker in TOPIC_SWITCH for form in _forms(marker))
 
 
 def follow_up_only(text: str, extra_phrases: tuple[str, ...] = ()) -> bool:
     """True when `text` holds nothing but aspect cues, the facts in `extra_phrases` and glue words: a question
     about the service already being discussed."""
     rest = _fold(text)
-    for phrase in sorted({c for cues in CUES.values() for c in cues} | set(extra_phrases) | set(_FILLER), key=len,
-                         reverse=True):
+    phrases = {form for cues in _CUE_FORMS.values() for forms in cues for form in forms}
+    phrases |= {form for phrase in (*extra_phrases, *_FILLER) for form in _forms(phrase)}
+    for phrase in sorted(phrases, key=len, reverse=True):
         if _is_latin_word_cue(phrase):
             rest = re.sub(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", " ", rest)
         else:
