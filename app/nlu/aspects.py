@@ -34,6 +34,10 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "syarat", "memenuhi", "berhak", "apakah saya bisa", "bisa dapat", "boleh dapat", "bisa ikut",
         "điều kiện", "đủ điều kiện", "có được nhận", "được nhận không", "ai được", "tôi có được",
         "มีสิทธิ์", "คุณสมบัติ", "เข้าเกณฑ์", "ได้รับไหม", "ขอได้ไหม", "kwalipikado", "pwede ba ako",
+        "限幾歲", "年齡限制", "哪些人可以", "什麼人可以", "誰能", "外籍可以", "外國人可以", "移工可以", "兼職可以", "我這樣可以", "我的情況", "有沒有資格", "也可以申請",
+        "do i qualify", "requirements", "requirement", "criteria", "who is eligible", "can foreigners",
+        "does it apply", "persyaratan", "syaratnya", "boleh gak", "bisa gak saya", "có đủ", "yêu cầu", "ai có thể",
+        "có được không", "ใครได้บ้าง", "เงื่อนไข", "มีสิทธิ์ไหม",
     ),
     Aspect.documents: (
         "證件", "文件", "資料", "準備什麼", "準備哪些", "帶什麼", "帶哪些", "要帶", "需要帶", "準備的東西", "哪些東西",
@@ -43,6 +47,9 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "dokumen", "berkas", "bawa apa", "dibawa", "perlu dibawa", "surat apa", "giấy tờ", "hồ sơ", "mang theo",
         "cần mang", "giấy chứng nhận",
         "เอกสาร", "ใบรับรอง", "ต้องเตรียม", "เตรียมอะไร", "เอาอะไรไป", "dokumento", "dadalhin",
+        "要準備", "備什麼", "附什麼", "檢附", "應備", "證明書", "申請書", "表格", "表單", "帶證件", "帶身分證", "paperwork", "forms", "form",
+        "what do i need", "required documents", "surat-surat", "formulir", "fotokopi", "giấy gì", "mẫu đơn",
+        "cần chuẩn bị", "แบบฟอร์ม", "เตรียมอะไรบ้าง",
     ),
     Aspect.contact: (
         "電話", "幾號", "聯絡", "打給誰", "打給", "打去", "打哪", "哪支", "找誰", "地址", "營業時間", "上班時間", "服務時間", "幾點", "在哪", "有開嗎", "週末",
@@ -54,6 +61,9 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "điện thoại", "số điện", "địa chỉ",
         "văn phòng", "giờ làm việc", "liên hệ", "โทร", "เบอร์", "ที่อยู่", "สำนักงาน", "เวลาทำการ", "ติดต่อ",
         "numero", "telepono", "opisina",
+        "聯絡方式", "聯繫", "客服", "分機", "承辦", "辦公室", "幾點開", "幾點到幾點", "營業", "地點", "hotline", "email", "where is",
+        "location", "what time", "jam kerja", "buka jam", "lokasi", "kontak", "hubungi siapa", "số điện thoại",
+        "gọi số", "mấy giờ", "địa điểm", "เบอร์โทร", "เปิดกี่โมง", "ที่ตั้ง",
     ),
     Aspect.amount: (
         "多少錢", "多少", "金額", "有錢領", "領多少", "時薪", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少",
@@ -64,6 +74,9 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "berapa", "brp", "jumlah", "besarnya", "gratis", "biaya", "bayar gak", "bao nhiêu", "số tiền", "mấy tháng",
         "mất tiền", "miễn phí", "mấy ngày", "เท่าไหร่", "เท่าไร", "กี่บาท",
         "จำนวนเงิน", "กี่เดือน", "เสียเงิน", "ฟรี", "กี่วัน", "magkano", "ilang buwan",
+        "給多少", "補助金額", "補多少", "幾成", "幾趴", "上限", "最高", "一個月多少", "每月", "總共", "要付錢", "要繳錢", "免錢", "how much money",
+        "how many", "maximum", "percentage", "berapa banyak", "dapat berapa", "uangnya", "maksimal",
+        "được bao nhiêu", "tối đa", "bao nhiêu tiền", "ได้เท่าไหร่", "สูงสุด", "กี่เปอร์เซ็นต์",
     ),
     Aspect.deadline: (
         "期限", "截止", "什麼時候", "多久", "何時", "多久內", "幾天內", "來得及", "申請期間", "開放申請", "時效", "多久以內",
@@ -71,6 +84,9 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "deadline", "when", "how long", "until when", "time limit", "how long do i have", "too late",
         "kapan", "berapa lama", "batas waktu", "tenggat", "masih bisa", "hạn", "khi nào", "bao giờ", "thời hạn",
         "เมื่อไหร่", "เมื่อไร", "กำหนด", "หมดเขต", "ภายในกี่วัน", "kailan", "hanggang kailan",
+        "最晚", "最慢", "過了還可以", "逾期", "還來得及", "多久會", "要等多久", "審核多久", "幾天會", "截止日", "何時開始", "開始申請",
+        "how long does it take", "how soon", "by when", "expire", "processing time", "berapa hari", "sampai kapan",
+        "paling lambat", "bao lâu", "mấy ngày", "hạn chót", "khi nào được", "นานไหม", "ถึงเมื่อไหร่",
     ),
     Aspect.apply: (
         "怎麼申請", "如何申請", "申請方式", "報到", "要去哪申請", "去哪申請", "申請流程", "流程", "步驟", "去哪", "哪裡辦", "在哪辦", "怎麼辦理", "辦理",
@@ -81,6 +97,10 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "cara", "bagaimana", "gimana", "mengajukan", "daftar", "daftarnya", "ke mana", "di mana", "dimana", "prosedur",
         "cách", "làm sao", "thủ tục", "nộp đơn", "đăng ký", "đi đâu", "ở đâu",
         "สมัคร", "ยังไง", "อย่างไร", "ขั้นตอน", "ไปที่ไหน", "ที่ไหน", "paano", "saan",
+        "如何辦理", "哪裡申請", "在哪申請", "線上辦", "網路申請", "可以線上", "需要親自", "親自去", "臨櫃", "郵寄", "怎麼報名", "如何報名", "怎麼登記", "第一步",
+        "手續", "how do i", "how can i", "where can i apply", "online", "in person", "first step", "how to register",
+        "bagaimana caranya", "caranya", "langkah", "datang langsung", "urus", "làm thế nào", "thế nào", "làm sao để",
+        "nộp ở đâu", "các bước", "ทำยังไง", "ต้องทำอะไร", "ยื่นที่ไหน", "ออนไลน์",
     ),
 }
 
