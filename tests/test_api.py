@@ -55,3 +55,16 @@ def test_health_and_readiness(client):
 def test_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     assert "/api/ask" in client.get("/openapi.json").json()["paths"]
+
+
+def test_ask_keeps_a_conversation_for_a_user_and_says_which_part_it_answered(client):
+    user = "api-conversation-user"
+    first = client.post("/api/ask", json={"user_id": user, "text": "失業給付怎麼申請"}).json()
+    assert first["kind"] == "answer" and first["matches"][0]["service_id"] == "unemployment-benefits"
+    assert first["aspect"] == "apply"
+    follow_up = client.post("/api/ask", json={"user_id": user, "text": "要帶哪些證件"}).json()
+    assert follow_up["matches"][0]["service_id"] == "unemployment-benefits" and follow_up["aspect"] == "documents"
+    assert_valid({"replyToken": "x", "messages": follow_up["messages"]})
+    # Without a user nothing is remembered: the same follow-up on its own is not about unemployment benefits
+    alone = client.post("/api/ask", json={"text": "要帶哪些證件"}).json()
+    assert alone.get("aspect") is None or alone["matches"][0]["service_id"] != "unemployment-benefits"

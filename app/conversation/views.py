@@ -41,7 +41,9 @@ class MatchOut(BaseModel):
 class AskResponse(BaseModel):
     kind: Literal["answer", "clarify", "fallback", "smalltalk"]
     language: str
-    matches: list[MatchOut]
+    matches: list[MatchOut] = Field(description="answer: the services answered; clarify: the choices offered")
+    alternatives: list[MatchOut] = Field(default_factory=list, description="Other plausible services, a tap away")
+    aspect: str | None = Field(default=None, description="The part of the service answered first, if one was asked")
     messages: list[dict] = Field(description="The LINE message objects the bot would send")
 
 
@@ -50,6 +52,8 @@ def to_response(reply: Reply) -> AskResponse:
         kind=reply.kind,
         language=reply.language,
         matches=[MatchOut(**vars(m)) for m in reply.matches],
+        alternatives=[MatchOut(**vars(m)) for m in reply.alternatives],
+        aspect=reply.aspect,
         messages=reply.messages,
     )
 
