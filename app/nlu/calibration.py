@@ -304,11 +304,22 @@ def choose_thresholds(held: Sequence[HeldOut], weights: np.ndarray) -> tuple[Thr
     with np.errstate(divide="ignore"):
         lead_ratio = np.where(runner_up > 0, best_confidence / np.maximum(runner_up, 1e-12), np.inf)
 
+    grid = np.array(THRESHOLD_GRID)
+    clarify_gain = utility["clarify"] - utility["fallback"]
+
+    def totals(answered: np.ndarray, paired: np.ndarray) -> np.ndarray:
+        """Total utility for every clarify threshold of the grid at once: what is neither answered nor paired is
+        clarified when its in-scope mass reaches the threshold, else falls back."""
+        base = float(np.where(answered, utility["answer"], np.where(paired, utility["pair"], utility["fallback"])).sum())
+        open_ = ~smalltalk_first & ~answered & ~paired
+        masses, gains = in_scope_mass[open_], clarify_gain[open_]
+        order = np.argsort(-masses, kind="stable")
+        gained = np.concatenate([[0.0], np.cumsum(gains[order])])
+        reaching = np.searchsorted(-masses[order], -grid, side="right")  # how many masses are ≥ each threshold
+        return base + gained[reaching]
+
     def total(answered: np.ndarray, paired: np.ndarray, clarify: float) -> float:
-        clarified = ~smalltalk_first & ~answered & ~paired & (in_scope_mass >= clarify)
-        chosen = np.where(answered, utility["answer"], np.where(paired, utility["pair"],
-                          np.where(clarified, utility["clarify"], utility["fallback"])))
-        return float(chosen.sum())
+        return float(totals(answered, paired)[THRESHOLD_GRID.index(clarify)])
 
     out_of_scope_mass = np.array([found.out_of_scope_mass for found, _ in scored])
     no_pair = np.zeros(len(scored), dtype=bool)
@@ -324,11 +335,10 @@ def choose_thresholds(held: Sequence[HeldOut], weights: np.ndarray) -> tuple[Thr
     for answer in THRESHOLD_GRID:
         for lead in LEAD_GRID:
             for floor in (0.3, 0.4, 0.5, 0.6) if lead != float("inf") else (1.0,):
-                answered = answered_by(answer, lead, floor, 1.01, 1.0)
-                for clarify in THRESHOLD_GRID:
-                    value = total(answered, no_pair, clarify)
-                    if best is None or value > best[0]:
-                        best = (value, answer, lead, floor, clarify)
+                values = totals(answered_by(answer, lead, floor, 1.01, 1.0), no_pair)
+                at = int(np.argmax(values))  # the first best, as the loop over the grid found it
+                if best is None or values[at] > best[0]:
+                    best = (float(values[at]), answer, lead, floor, THRESHOLD_GRID[at])
     assert best is not None
     value, answer, lead, floor, clarify = best
     sure, ceiling = 1.01, 1.0
