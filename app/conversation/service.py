@@ -40,6 +40,7 @@ from app.db import utcnow
 from app.knowledge.schemas import Service
 from app.knowledge.service import KnowledgeBase
 from app.nlu.aspects import Aspect, detect_aspect, follow_up_only, switches_topic
+from app.nlu.calibration import ALTERNATIVE_CONFIDENCE
 from app.nlu.documents import OUT_OF_SCOPE
 from app.nlu.facts import PHRASES as FACT_PHRASES
 from app.nlu.facts import extract_facts
@@ -51,6 +52,14 @@ log = logging.getLogger(__name__)
 
 # Long stories are welcome, but the gist is in the first part; this bounds the time one message can take.
 UNDERSTAND_CHARS = 1000
+# A message this short, with no topic of its own, continues the conversation.
+FOLLOW_UP_CHARS, FOLLOW_UP_WORDS = 12, 6
+# A follow-up question (「勞工局地址在哪」) leaves the conversation's service only for a service (or another agency's
+# matter: 「那護照過期要去哪辦」) this likely.
+SWITCH_CONFIDENCE = 0.8
+# An unsure fallback offers services at least this likely. (Beside an answer, the next services are offered from
+# ALTERNATIVE_CONFIDENCE on, the figure the decision thresholds were fitted with.)
+SUGGESTION_SCORE = 0.2
 
 
 @dataclass(frozen=True)
@@ -213,7 +222,7 @@ def answer_text(
         if service := published(kb, top.service_id):
             if understanding.also_answer and (second := published(kb, found[1].service_id)):
                 return pair_reply([service, second], lang, **base | {"matches": found[:2]})
-            alternatives = [a for m in found[1:] if (a := published(kb, m.service_id)) and m.score >= ALTERNATIVE_SCORE]
+            alternatives = [a for m in found[1:] if (a := published(kb, m.service_id)) and m.score >= ALTERNATIVE_CONFIDENCE]
             return _answer_service(service, aspect, lang, facts, state, [top], alternatives=alternatives[:2],
                                    intent=understanding.intent, confidence=understanding.confidence)
         if top.service_id is None:
@@ -228,14 +237,6 @@ def answer_text(
         close = [s for m in found if m.score >= SUGGESTION_SCORE and (s := published(kb, m.service_id))]
         return fallback_reply(lang, suggestions=close[:2], **base)
     return fallback_reply(lang, **base)
-
-
-# An unsure fallback offers services at least this likely.
-SUGGESTION_SCORE = 0.2
-
-
-# A service this likely, after the one answered, is offered as 「或：…」 (a tap from the right answer).
-ALTERNATIVE_SCORE = 0.03
 
 
 def _follows_up(topic: Service, text: str, understanding: Understanding, found: list[Match], aspect: Aspect | None,
@@ -254,13 +255,6 @@ def _follows_up(topic: Service, text: str, understanding: Understanding, found: 
         return not names_another and not clearly_elsewhere
     short = len(text.split()) <= FOLLOW_UP_WORDS if text.isascii() else len(text.strip()) <= FOLLOW_UP_CHARS
     return short and understanding.kind in ("clarify", "fallback") and understanding.intent != OUT_OF_SCOPE
-
-
-# A message this short, with no topic of its own, continues the conversation.
-FOLLOW_UP_CHARS, FOLLOW_UP_WORDS = 12, 6
-# A follow-up question (「勞工局地址在哪」) leaves the conversation's service only for a service (or another agency's
-# matter: 「那護照過期要去哪辦」) this likely.
-SWITCH_CONFIDENCE = 0.8
 
 
 def _answer_service(service: Service, aspect: Aspect | None, lang: str, facts: dict, state: UserState | None,
@@ -417,6 +411,7 @@ def reply_to_postback(
 ) -> Reply:
     params = messages.parse_postback(data)
     state = flows.load_state(session, user)
+    context.load(state, kb, memory_minutes=get_settings().conversation_memory_minutes)  # forgets a quiet one
     lang = texts.reply_language(language or params.get("l") or (state.language if state else None))
     if state is not None:
         state.language = lang
