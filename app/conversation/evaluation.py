@@ -4,7 +4,7 @@ Sets (all kept out of `intents/`; nothing is tuned on them — thresholds come f
 - `eval/dev_set.yaml`: questions written the way citizens type (short, colloquial, typos), one service each;
 - `eval/real_questions_*.yaml`: questions people wrote on public pages, each with its source URL and every
   acceptable service;
-- `eval/dialogues.yaml`: multi-turn conversations with the acceptable services and the aspect asked per turn.
+- `eval/dialogues*.yaml`: multi-turn conversations with the acceptable services and the aspect asked per turn.
 
 Each set is split once, by a hash of the text (dialogues: of the dialogue id), into a dev part and a frozen test
 part (a third); both are reported, so a change that helps only where it was looked at shows.
@@ -98,11 +98,12 @@ def load_real_questions(directory: Path = EVAL_DIR) -> list[Question]:
     ]
 
 
-def load_dialogues(path: Path = EVAL_DIR / "dialogues.yaml") -> list[Dialogue]:
+def load_dialogues(directory: Path = EVAL_DIR) -> list[Dialogue]:
     return [
         Dialogue(str(d["id"]), str(d["lang"]), tuple(
             Turn(str(t["text"]), frozenset(t["services"]), str(t.get("aspect") or "overview"), t.get("facts") or {})
             for t in d["turns"]))
+        for path in sorted(directory.glob("dialogues*.yaml"))
         for d in yaml.safe_load(path.read_text("utf-8"))
     ]
 

@@ -60,6 +60,7 @@ SWITCH_CONFIDENCE = 0.8
 # An unsure fallback offers services at least this likely. (Beside an answer, the next services are offered from
 # ALTERNATIVE_CONFIDENCE on, the figure the decision thresholds were fitted with.)
 SUGGESTION_SCORE = 0.2
+LOCATION_FACTS = {"district", "in_taichung"}
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,9 @@ def answer_text(
     topic = conversation.topic
     if topic is not None and _follows_up(topic, text, understanding, found, aspect, stated):
         if aspect is None and stated:
-            aspect = Aspect.eligibility  # 「我45歲 被資遣的」: what the person says matters for who qualifies
+            # Where the person lives asks where to go (「我住大甲 一定要跑到市區嗎」); anything else they say about
+            # themselves bears on who qualifies (「我45歲 被資遣的」).
+            aspect = Aspect.contact if set(stated) <= LOCATION_FACTS else Aspect.eligibility
         return _answer_service(topic, aspect, lang, facts, state, [match_of(topic)],
                                alternatives=conversation.others, intent=understanding.intent,
                                confidence=understanding.confidence)

@@ -38,6 +38,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "do i qualify", "requirements", "requirement", "criteria", "who is eligible", "can foreigners",
         "does it apply", "persyaratan", "syaratnya", "boleh gak", "bisa gak saya", "có đủ", "yêu cầu", "ai có thể",
         "có được không", "ใครได้บ้าง", "เงื่อนไข", "มีสิทธิ์ไหม",
+        "有沒有份", "有份嗎", "能不能參加", "pwede po ba",
     ),
     Aspect.documents: (
         "證件", "文件", "資料", "準備什麼", "準備哪些", "帶什麼", "帶哪些", "要帶", "需要帶", "準備的東西", "哪些東西",
@@ -50,6 +51,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "要準備", "備什麼", "附什麼", "檢附", "應備", "證明書", "申請書", "表格", "表單", "帶證件", "帶身分證", "paperwork", "forms", "form",
         "what do i need", "required documents", "surat-surat", "formulir", "fotokopi", "giấy gì", "mẫu đơn",
         "cần chuẩn bị", "แบบฟอร์ม", "เตรียมอะไรบ้าง",
+        "準備啥", "帶啥", "要啥", "備齊", "證據", "附啥",
     ),
     Aspect.contact: (
         "電話", "幾號", "聯絡", "打給誰", "打給", "打去", "打哪", "哪支", "找誰", "地址", "營業時間", "上班時間", "服務時間", "幾點", "在哪", "有開嗎", "週末",
@@ -64,6 +66,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "聯絡方式", "聯繫", "客服", "分機", "承辦", "辦公室", "幾點開", "幾點到幾點", "營業", "地點", "hotline", "email", "where is",
         "location", "what time", "jam kerja", "buka jam", "lokasi", "kontak", "hubungi siapa", "số điện thoại",
         "gọi số", "mấy giờ", "địa điểm", "เบอร์โทร", "เปิดกี่โมง", "ที่ตั้ง",
+        "跑哪", "要跑", "哪個站", "附近", "去問", "打得通", "半夜", "who do i", "nghe máy", "ติดต่อที่ไหน",
     ),
     Aspect.amount: (
         "多少錢", "多少", "金額", "有錢領", "領多少", "時薪", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少",
@@ -77,6 +80,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "給多少", "補助金額", "補多少", "幾成", "幾趴", "上限", "最高", "一個月多少", "每月", "總共", "要付錢", "要繳錢", "免錢", "how much money",
         "how many", "maximum", "percentage", "berapa banyak", "dapat berapa", "uangnya", "maksimal",
         "được bao nhiêu", "tối đa", "bao nhiêu tiền", "ได้เท่าไหร่", "สูงสุด", "กี่เปอร์เซ็นต์",
+        "幾週", "幾個禮拜", "get paid", "paid anything", "how much do i get",
     ),
     Aspect.deadline: (
         "期限", "截止", "什麼時候", "多久", "何時", "多久內", "幾天內", "來得及", "申請期間", "開放申請", "時效", "多久以內",
@@ -87,6 +91,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "最晚", "最慢", "過了還可以", "逾期", "還來得及", "多久會", "要等多久", "審核多久", "幾天會", "截止日", "何時開始", "開始申請",
         "how long does it take", "how soon", "by when", "expire", "processing time", "berapa hari", "sampai kapan",
         "paling lambat", "bao lâu", "mấy ngày", "hạn chót", "khi nào được", "นานไหม", "ถึงเมื่อไหร่",
+        "多快", "多久可以", "多久能", "how fast",
     ),
     Aspect.apply: (
         "怎麼申請", "如何申請", "申請方式", "報到", "要去哪申請", "去哪申請", "申請流程", "流程", "步驟", "去哪", "哪裡辦", "在哪辦", "怎麼辦理", "辦理",
@@ -97,7 +102,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "cara", "bagaimana", "gimana", "mengajukan", "daftar", "daftarnya", "ke mana", "di mana", "dimana", "prosedur",
         "cách", "làm sao", "thủ tục", "nộp đơn", "đăng ký", "đi đâu", "ở đâu",
         "สมัคร", "ยังไง", "อย่างไร", "ขั้นตอน", "ไปที่ไหน", "ที่ไหน", "paano", "saan",
-        "如何辦理", "哪裡申請", "在哪申請", "線上辦", "網路申請", "可以線上", "需要親自", "親自去", "臨櫃", "郵寄", "怎麼報名", "如何報名", "怎麼登記", "第一步",
+        "如何辦理", "本人去", "親自", "去辦", "哪裡申請", "在哪申請", "線上辦", "網路申請", "可以線上", "需要親自", "親自去", "臨櫃", "郵寄", "怎麼報名", "如何報名", "怎麼登記", "第一步",
         "手續", "how do i", "how can i", "where can i apply", "online", "in person", "first step", "how to register",
         "bagaimana caranya", "caranya", "langkah", "datang langsung", "urus", "làm thế nào", "thế nào", "làm sao để",
         "nộp ở đâu", "các bước", "ทำยังไง", "ต้องทำอะไร", "ยื่นที่ไหน", "ออนไลน์",
@@ -107,13 +112,15 @@ CUES: dict[Aspect, tuple[str, ...]] = {
 # What is left of a follow-up once its cues are gone: particles, pronouns and glue words. A message whose rest is
 # only these (「那 要 準備 哪些 東西 呢」) asks about the conversation's service, not a new one.
 _FILLER = (
-    "那如果", "那請問", "請問", "咧", "啦", "耶", "那麼", "那", "所以", "還有", "另外", "然後", "我想問", "想問", "我", "要", "需要", "呢",
+    "那如果", "那請問", "想請問", "請問一下", "請問", "的話", "如果", "那個", "是不是", "還是", "可不可以", "能不能", "咧",
+    "啦", "耶", "捏", "齁", "呀", "那麼", "那", "所以", "還有", "另外", "然後", "我想問", "想問", "我", "要", "需要", "呢",
     "嗎", "吗", "的", "了", "啊", "呀", "喔", "哦", "嗯", "欸", "可以", "能", "有", "是", "什麼", "什么", "哪些", "哪",
     "裡", "里", "東西", "準備", "帶", "申請", "申请", "一定", "都", "嘛", "還", "这个", "這個", "这个", "這", "它", "去", "辦", "办", "拿", "領",
     "领", "麻煩", "謝謝", "一下", "大概", "到",
     "please", "the", "a", "an", "do", "does", "i", "it", "is", "are", "what", "where", "how", "to", "for", "and", "so",
     "then", "also", "need", "can", "which", "there", "that", "this", "me", "my", "get", "go", "of", "thanks", "ok",
     "should", "will", "would", "could", "have", "has", "any", "about", "with", "in", "on", "at", "you", "your", "hi",
+    "what about", "if", "or", "is there", "are there", "do you", "tell me",
     "apa", "aja", "saja", "yang", "gak", "nggak", "kah", "kan", "perlu", "ke", "di", "dari", "bisa", "mau", "sih",
     "dong", "ya", "harus", "saya", "itu", "ini", "nya", "dan", "lalu", "terus", "kalau", "untuk", "perlu",
     "tôi", "thì", "là", "gì", "để", "em", "anh", "chị", "a", "cần", "có", "không", "vậy", "ạ", "còn", "cho", "của",
@@ -151,10 +158,18 @@ def _forms(cue: str) -> tuple[str, ...]:
     return (folded, _toneless(folded)) if vietnamese else (folded,)
 
 
+def _spans(cue: str, folded: str) -> list[tuple[int, int]]:
+    """Where a cue occurs. Latin cues as whole words ("open" is not in "opened"), Indonesian -nya allowed
+    ("nomornya" is "nomor")."""
+    if _is_latin_word_cue(cue):
+        pattern = rf"(?<![a-z]){re.escape(cue)}(?:nya)?(?![a-z])"
+    else:
+        pattern = re.escape(cue)
+    return [m.span() for m in re.finditer(pattern, folded)]
+
+
 def _found(cue: str, folded: str) -> bool:
-    if _is_latin_word_cue(cue):  # whole words only: "open" is not in "opened", "call" not in "recall"
-        return re.search(rf"(?<![a-z]){re.escape(cue)}(?![a-z])", folded) is not None
-    return cue in folded
+    return bool(_spans(cue, folded))
 
 
 _CUE_FORMS = {aspect: tuple(_forms(cue) for cue in cues) for aspect, cues in CUES.items()}
@@ -163,13 +178,19 @@ _CUE_FORMS = {aspect: tuple(_forms(cue) for cue in cues) for aspect, cues in CUE
 def detect_aspect(text: str) -> Aspect | None:
     """The part of a service `text` asks about, or None when it asks about no part in particular."""
     folded = _fold(text)
+    found = [(start, end, rank) for rank, cues in enumerate(_CUE_FORMS.values())
+             for forms in cues for form in forms for start, end in _spans(form, folded)]
+    # A cue inside a longer one found at the same place does not count: 「ภายในกี่วัน」 is a deadline, not the
+    # amount that 「กี่วัน」 alone would be; "berapa lama" is not "berapa".
+    kept = {(start, end, rank) for start, end, rank in found
+            if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in found)}
     best: tuple[int, int, int] | None = None  # (cues found, -priority, longest cue)
     chosen = None
-    for rank, (aspect, cues) in enumerate(_CUE_FORMS.items()):
-        hits = [form for forms in cues for form in forms[:1] if any(_found(f, folded) for f in forms)]
+    for rank, aspect in enumerate(_CUE_FORMS):
+        hits = {(start, end) for start, end, r in kept if r == rank}
         if not hits:
             continue
-        score = (len(hits), -rank, max(len(h) for h in hits))
+        score = (len(hits), -rank, max(end - start for start, end in hits))
         if best is None or score > best:
             best, chosen = score, aspect
     return chosen
