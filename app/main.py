@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.config import get_settings
 from app.console.views import router as console_router
+from app.conversation import context
 from app.conversation.views import router as ask_router
 from app.db import is_reachable, migrate, session_scope, startup_lock
 from app.knowledge.service import database_is_empty, load_from_files, seed_database
@@ -29,6 +30,8 @@ from app.runtime import Runtime
 from app.web.views import router as web_router
 
 log = logging.getLogger("app")
+# How often each process clears conversations that have been quiet longer than CONVERSATION_MEMORY_MINUTES.
+FORGET_EVERY_SECONDS = 60
 
 
 def prepare_database() -> None:
@@ -60,7 +63,8 @@ async def lifespan(app: FastAPI):
     runtime = Runtime(settings, line)
     pipeline = EventPipeline(runtime)
     app.state.runtime, app.state.pipeline = runtime, pipeline
-    tasks = [asyncio.create_task(runtime.poll_content_forever()), asyncio.create_task(pipeline.sweep_forever())]
+    tasks = [asyncio.create_task(runtime.poll_content_forever()), asyncio.create_task(pipeline.sweep_forever()),
+             asyncio.create_task(forget_quiet_conversations_forever(settings.conversation_memory_minutes))]
     try:
         yield
     finally:
@@ -72,6 +76,22 @@ async def lifespan(app: FastAPI):
                 await task
         if line is not None:
             await line.close()
+
+
+async def forget_quiet_conversations_forever(memory_minutes: float) -> None:
+    """What people said about themselves is not kept past the quiet period, even if they never write again."""
+
+    def forget() -> int:
+        with session_scope() as session:
+            return context.forget_quiet(session, memory_minutes=memory_minutes)
+
+    while True:
+        try:
+            if cleared := await asyncio.to_thread(forget):
+                log.info("forgot %d quiet conversation(s)", cleared)
+        except Exception:
+            log.exception("forgetting quiet conversations failed")
+        await asyncio.sleep(FORGET_EVERY_SECONDS)
 
 
 def create_app() -> FastAPI:

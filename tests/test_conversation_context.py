@@ -228,3 +228,24 @@ def test_two_services_answered_together_are_valid_for_line():
             assert reply.messages[0]["contents"]["type"] == "carousel"
             assert len(reply.messages[0]["contents"]["contents"]) == 2
         assert [m.service_id for m in reply.matches] == ["dispute-mediation", "unemployment-benefits"]
+
+
+def test_what_people_said_is_cleared_after_the_quiet_period_even_if_they_never_write_again(client, line):
+    from app.conversation import context
+
+    user, other = new_user(), new_user()
+    say(client, line, "我26歲設籍西屯 想問台中青年就業獎勵金", user=user)
+    say(client, line, "我26歲設籍西屯 想問台中青年就業獎勵金", user=other)
+    assert state_of(user).facts and state_of(user).topic_service_ids
+    memory = get_settings().conversation_memory_minutes
+    with session_scope() as session:
+        state = session.get(UserState, pseudonymise(user))
+        state.updated_at = utcnow() - dt.timedelta(minutes=memory + 1)
+        session.add(state)
+    with session_scope() as session:
+        assert context.forget_quiet(session, memory_minutes=memory) == 1
+    quiet, active = state_of(user), state_of(other)
+    assert (quiet.facts, quiet.topic_service_ids, quiet.topic_aspect) == ({}, [], None)
+    assert active.facts["age"] == 26 and active.topic_service_ids
+    with session_scope() as session:
+        assert context.forget_quiet(session, memory_minutes=memory) == 0  # nothing left to clear

@@ -2,13 +2,18 @@
 receives the next message carries on): the services last answered, the aspect last asked, and the facts the person
 has stated. A follow-up with no service of its own (「那要帶什麼」, "Where do I go?") is understood against it.
 
-It is forgotten after `conversation_memory_minutes` without a message, and at once on 「重新開始」.
+It is forgotten after `conversation_memory_minutes` without a message, and at once on 「重新開始」. What people said
+about themselves (age, district …) is not kept past that even when they never write again: every process clears
+quiet conversations once a minute (`forget_quiet`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+
+from sqlalchemy import String, cast, or_, update
+from sqlmodel import Session
 
 from app.conversation.models import UserState
 from app.db import as_utc, utcnow
@@ -49,3 +54,16 @@ def remember(state: UserState | None, *, services: list[str], aspect: str | None
 
 def forget(state: UserState) -> None:
     state.topic_service_ids, state.topic_aspect, state.facts = [], None, {}
+
+
+def forget_quiet(session: Session, *, memory_minutes: float, now: dt.datetime | None = None) -> int:
+    """Clear every conversation quiet for longer than `memory_minutes`; the number cleared."""
+    cutoff = (now or utcnow()) - dt.timedelta(minutes=memory_minutes)
+    # JSON has no equality in PostgreSQL: compare the stored text, which is what json.dumps wrote.
+    remembering = or_(UserState.topic_aspect.is_not(None), cast(UserState.topic_service_ids, String) != "[]",
+                      cast(UserState.facts, String) != "{}")
+    result = session.exec(
+        update(UserState).where(UserState.updated_at < cutoff, remembering)
+        .values(topic_service_ids=[], topic_aspect=None, facts={})
+    )
+    return result.rowcount or 0
