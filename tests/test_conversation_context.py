@@ -196,7 +196,7 @@ def test_every_aspect_answer_of_every_service_is_short_valid_and_curated():
                 assert short_enough(message["text"], service, lang), (service.id, aspect, lang)
                 assert messages.service_title(service, lang) in message["text"]
         if not service.documents:
-            assert "沒有列出固定的應備文件" in answers.aspect_text(service, Aspect.documents, "zh-TW")
+            assert "沒有列出固定的應備文件" in answers.aspect_message(service, Aspect.documents, "zh-TW")["text"]
 
 
 def test_outcomes_are_scored_as_a_citizen_meets_them():

@@ -117,7 +117,3 @@ def aspect_message(service: Service, aspect: Aspect, lang: str, extra_quick_repl
     full, *other_parts = aspect_quick_replies(service, aspect, lang)
     quick = [full, *extra_quick_replies, *other_parts, *messages.navigation(lang)]
     return messages.text_message("\n".join(lines).strip(), quick)
-
-
-def aspect_text(service: Service, aspect: Aspect, lang: str) -> str:
-    return aspect_message(service, aspect, lang)["text"]

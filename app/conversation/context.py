@@ -29,10 +29,9 @@ class Context:
     facts: dict = field(default_factory=dict)  # what the person said about themselves (app.nlu.facts)
 
 
-
 def load(state: UserState | None, kb: KnowledgeBase, *, memory_minutes: float, now: dt.datetime | None = None) -> Context:
     """The conversation so far; empty for anonymous callers, and after a quiet period (which also forgets it)."""
-    if state is None or state.updated_at is None:
+    if state is None:
         return Context()
     if (now or utcnow()) - as_utc(state.updated_at) > dt.timedelta(minutes=memory_minutes):
         forget(state)

@@ -48,7 +48,6 @@ def save(session: Session, state: UserState) -> None:
     session.add(state)
 
 
-
 def expired(state: UserState, *, timeout_minutes: float, now: dt.datetime | None = None) -> bool:
     return (now or utcnow()) - as_utc(state.updated_at) > dt.timedelta(minutes=timeout_minutes)
 
@@ -89,7 +88,7 @@ def start(state: UserState, service: Service, facts: dict | None = None) -> Step
     facts it used."""
     state.flow, state.flow_service_id, state.flow_step, state.flow_answers = ELIGIBILITY, service.id, 0, {}
     lang = check_language(service, state.language or "zh-TW")
-    return _advance(state, service, lang, facts or {}, used=[])
+    return _advance(state, service, lang, facts or {})
 
 
 def still_fits(state: UserState, service: Service) -> bool:
@@ -124,7 +123,7 @@ def answer(state: UserState, service: Service, given: Answer, *, question_id: st
         return _result(service, lang, texts.text("check_unsure", lang).format(contact=contact), qualified=None)
     if (result := _record(state, service, question, given == "yes", lang)) is not None:
         return result
-    return _advance(state, service, lang, facts or {}, used=[])
+    return _advance(state, service, lang, facts or {})
 
 
 def _record(state: UserState, service: Service, question: EligibilityQuestion, yes: bool, lang: str) -> Step | None:
@@ -141,16 +140,16 @@ def _record(state: UserState, service: Service, question: EligibilityQuestion, y
     return None
 
 
-def _advance(state: UserState, service: Service, lang: str, facts: dict, used: list[str]) -> Step:
+def _advance(state: UserState, service: Service, lang: str, facts: dict) -> Step:
     """From the current question on: answer what the stated facts answer, then ask the first open question, or
-    give the verdict when none is left."""
+    give the verdict when none is left; a reply that rests on facts says which."""
+    applied = False
     while state.flow_step < len(service.eligibility_check):
         question = current_question(state, service)
-        known = question.answered_by.answer(facts) if question.answered_by else None
-        if known is None:
+        if (known := _known(question, facts)) is None:
             asked = _ask(service, state.flow_step, lang)
-            return _with_facts(asked, facts, lang) if used else asked
-        used.append(question.id)
+            return _with_facts(asked, facts, lang) if applied else asked
+        applied = True
         if (result := _record(state, service, question, known, lang)) is not None:
             return _with_facts(result, facts, lang)
     end(state)
@@ -159,14 +158,17 @@ def _advance(state: UserState, service: Service, lang: str, facts: dict, used: l
         title=messages.service_title(service, lang), steps="\n".join(f"{n}. {s}" for n, s in enumerate(steps, 1))
     )
     result = _result(service, lang, f"{body}\n📞 {messages.contact_phrase(service, lang)}", qualified=True)
-    return _with_facts(result, facts, lang) if used else result
+    return _with_facts(result, facts, lang) if applied else result
+
+
+def _known(question: EligibilityQuestion, facts: dict) -> bool | None:
+    return question.answered_by.answer(facts) if question.answered_by else None
 
 
 def fact_answer(state: UserState, service: Service, facts: dict) -> Answer | None:
     """A typed message read through the facts it states, when they answer the current question (「我今年25歲」 to
     "are you 29 or under?")."""
-    question = current_question(state, service)
-    known = question.answered_by.answer(facts) if question.answered_by else None
+    known = _known(current_question(state, service), facts)
     return None if known is None else ("yes" if known else "no")
 
 

@@ -475,7 +475,7 @@ def _answer_check(state: UserState | None, service: Service, params: dict[str, s
         flows.end(state)
         return _restart_check(service, lang)
     given = {"1": "yes", "0": "no", "u": "unsure"}[params["v"]]
-    return _check_reply(service, flows.answer(state, service, given, question_id=params.get("q")))
+    return _check_reply(service, flows.answer(state, service, given, question_id=params.get("q"), facts=state.facts))
 
 
 def _restart_check(service: Service, lang: str) -> Reply:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
+from functools import lru_cache
 
 
 # "What do I do?" (「老闆欠薪怎麼辦」) asks about no part in particular: the whole card answers it.
@@ -158,14 +159,17 @@ def _forms(cue: str) -> tuple[str, ...]:
     return (folded, _toneless(folded)) if vietnamese else (folded,)
 
 
-def _spans(cue: str, folded: str) -> list[tuple[int, int]]:
-    """Where a cue occurs. Latin cues as whole words ("open" is not in "opened"), Indonesian -nya allowed
-    ("nomornya" is "nomor")."""
+@lru_cache(maxsize=None)
+def _pattern(cue: str) -> re.Pattern[str]:
+    """A cue as a compiled pattern (there are more cues than `re` caches). Latin cues as whole words ("open" is not
+    in "opened"), Indonesian -nya allowed ("nomornya" is "nomor")."""
     if _is_latin_word_cue(cue):
-        pattern = rf"(?<![a-z]){re.escape(cue)}(?:nya)?(?![a-z])"
-    else:
-        pattern = re.escape(cue)
-    return [m.span() for m in re.finditer(pattern, folded)]
+        return re.compile(rf"(?<![a-z]){re.escape(cue)}(?:nya)?(?![a-z])")
+    return re.compile(re.escape(cue))
+
+
+def _spans(cue: str, folded: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _pattern(cue).finditer(folded)]
 
 
 def _found(cue: str, folded: str) -> bool:
@@ -205,12 +209,15 @@ def follow_up_only(text: str, extra_phrases: tuple[str, ...] = ()) -> bool:
     """True when `text` holds nothing but aspect cues, the facts in `extra_phrases` and glue words: a question
     about the service already being discussed."""
     rest = _fold(text)
-    phrases = {form for cues in _CUE_FORMS.values() for forms in cues for form in forms}
-    phrases |= {form for phrase in (*extra_phrases, *_FILLER) for form in _forms(phrase)}
-    for phrase in sorted(phrases, key=len, reverse=True):
-        if _is_latin_word_cue(phrase):
-            rest = re.sub(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", " ", rest)
-        else:
-            rest = rest.replace(phrase, " ")
+    for phrase in _removable(extra_phrases):
+        rest = _pattern(phrase).sub(" ", rest)
     rest = re.sub(r"\d+", " ", rest)
     return len(_PUNCTUATION_RE.sub("", rest)) <= 1
+
+
+@lru_cache(maxsize=8)
+def _removable(extra_phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """Cues, `extra_phrases` and glue words in every form, longest first (so 「準備哪些」 goes before 「哪些」)."""
+    phrases = {form for cues in _CUE_FORMS.values() for forms in cues for form in forms}
+    phrases |= {form for phrase in (*extra_phrases, *_FILLER) for form in _forms(phrase)}
+    return tuple(sorted(phrases, key=len, reverse=True))
