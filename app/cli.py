@@ -11,6 +11,10 @@
                     add a staff console account; the password is read from standard input (--reset: new password)
     import-knowledge  knowledge/ and intents/ files into the database (published files are published, audited)
     export-knowledge  the database's content into knowledge/services/*.yaml and intents/*.yaml, for review in git
+    translations-current ID [--lang L]
+                    mark a service's translations as made from its Chinese text as it is now (after updating them)
+    content-report  what staff should re-check: verification age, closed windows, old amounts, stale translations,
+                    doubtful phone numbers (--all: every service, not only those with findings)
     rich-menu       draw the rich menu and install it as the LINE channel's default (--image-only PATH: just draw)
 """
 
@@ -182,6 +186,31 @@ def cmd_export_knowledge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translations_current(args: argparse.Namespace) -> int:
+    from app.knowledge.service import SERVICES_DIR, mark_translations_current
+
+    path = get_settings().knowledge_dir / SERVICES_DIR / f"{args.service_id}.yaml"
+    if not path.exists():
+        print(f"no service file {path}", file=sys.stderr)
+        return 1
+    marked = mark_translations_current(path, args.lang)
+    print(f"{args.service_id}: {', '.join(marked) or 'no'} translations marked current")
+    return 0
+
+
+def cmd_content_report(args: argparse.Namespace) -> int:
+    from app.db import taipei_today
+    from app.knowledge import staleness
+    from app.knowledge.service import load_from_files
+
+    settings = get_settings()
+    kb = load_from_files(settings.knowledge_dir, settings.intents_dir)
+    retired = staleness.load_retired_numbers(settings.knowledge_dir)
+    report = staleness.review(kb.services, taipei_today(), retired)
+    print(staleness.as_text(report, everything=args.all))
+    return 0
+
+
 def cmd_rich_menu(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -246,6 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
         sync.add_argument("--knowledge-dir", type=Path, default=settings.knowledge_dir)
         sync.add_argument("--intents-dir", type=Path, default=settings.intents_dir)
         sync.set_defaults(func=func)
+
+    current = commands.add_parser("translations-current", help="mark a service's translations as up to date")
+    current.add_argument("service_id")
+    current.add_argument("--lang", action="append", help="only this language (repeatable)")
+    current.set_defaults(func=cmd_translations_current)
+    report = commands.add_parser("content-report", help="what staff should re-check in the content")
+    report.add_argument("--all", action="store_true", help="list every service, not only those with findings")
+    report.set_defaults(func=cmd_content_report)
 
     rich_menu = commands.add_parser("rich-menu", help="draw the rich menu and install it as the channel's default")
     rich_menu.add_argument("--image-only", type=Path, metavar="PATH", help="write the image to PATH; call no API")

@@ -25,6 +25,15 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+TAIPEI = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")
+
+
+def taipei_today() -> dt.date:
+    """The day it is for the citizen: which figure is in force and which window is open is decided in Taiwan's
+    time, not the server's."""
+    return dt.datetime.now(TAIPEI).date()
+
+
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """A stored timestamp as aware UTC (SQLite hands back naive UTC)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

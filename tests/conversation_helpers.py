@@ -23,6 +23,7 @@ from tests.line_schema import assert_valid
 # LINE's limits (../shared/line/FACTS.md)
 ALT_TEXT_LIMIT = 1500
 BUBBLE_BYTES = 30_000
+CAROUSEL_BYTES = 50_000
 FLEX_LABEL = 40
 QUICK_REPLY_LABEL = 20
 QUICK_REPLY_ITEMS = 13
@@ -49,6 +50,13 @@ def _base(event_type: str, user: str) -> dict:
 
 def postback_event(data: str, *, user: str) -> dict:
     return _base("postback", user) | {"postback": {"data": data}}
+
+
+def location_event(latitude: float, longitude: float, *, user: str) -> dict:
+    """A location the user shared (LINE sends the title and address it shows, and the coordinates)."""
+    message = {"type": "location", "id": uuid.uuid4().hex[:18], "title": "我的位置", "address": "臺中市",
+               "latitude": latitude, "longitude": longitude}
+    return _base("message", user) | {"message": message}
 
 
 def follow_event(*, user: str) -> dict:
@@ -120,8 +128,14 @@ def assert_within_limits(message: dict) -> None:
         assert len(message["text"]) <= 5000
     if message["type"] == "flex":
         assert 0 < len(message["altText"]) <= ALT_TEXT_LIMIT
-        # As the SDK sends it: JSON with non-ASCII escaped (the larger of the two encodings).
-        assert len(json.dumps(message["contents"]).encode()) <= BUBBLE_BYTES
+        # As the SDK sends it: JSON with non-ASCII escaped (the larger of the two encodings). A bubble ≤ 30 KB, a
+        # carousel ≤ 50 KB with each of its bubbles ≤ 30 KB.
+        contents = message["contents"]
+        bubbles = contents["contents"] if contents["type"] == "carousel" else [contents]
+        assert all(len(json.dumps(b).encode()) <= BUBBLE_BYTES for b in bubbles)
+        assert len(json.dumps(contents).encode()) <= (CAROUSEL_BYTES if contents["type"] == "carousel" else BUBBLE_BYTES)
+    if message["type"] == "location":
+        assert 0 < len(message["title"]) <= 100 and 0 < len(message["address"]) <= 100
     quick_items = message.get("quickReply", {}).get("items", [])
     assert len(quick_items) <= QUICK_REPLY_ITEMS
     for item in quick_items:

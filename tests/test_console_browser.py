@@ -249,6 +249,28 @@ def test_an_editor_edits_drafts_but_cannot_publish_or_manage_users(servers, brow
     page.context.close()
 
 
+def test_staff_see_what_to_recheck_and_translations_left_behind_by_a_chinese_edit(servers, browser, screenshots):
+    server = servers[0]
+    page = new_page(browser)
+    sign_in(page, server, "ed")
+    page.goto(server.url + "/console/services/migrant-worker-help/edit")
+    assert "過期" not in page.locator("form.edit-form").inner_text()
+    page.fill("textarea[name=summary]", page.input_value("textarea[name=summary]") + "（測試修改）")
+    with page.expect_navigation():
+        page.click("button:has-text('儲存草稿')")
+    assert "（過期）" in page.locator("nav.tabs.small").inner_text()  # every translation now lags the Chinese
+    page.goto(server.url + "/console/services/migrant-worker-help/edit")
+    assert "過期：en、id、vi、th" in page.locator("form.edit-form").inner_text()
+
+    page.goto(server.url + "/console/review")
+    assert page.locator("h1").inner_text() == "待複查"
+    row = page.locator("table.review tr").filter(has_text="migrant-worker-help")
+    assert "翻譯過期" in row.inner_text() and "en 翻譯是依較早的中文寫的" in row.inner_text()
+    assert "翻譯過期" in page.locator(".review-counts").inner_text()
+    shoot(page, screenshots, "04-review")
+    page.context.close()
+
+
 def test_a_post_without_the_session_csrf_token_is_refused(servers, browser):
     server = servers[0]
     page = new_page(browser)

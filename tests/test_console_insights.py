@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlmodel import Session, SQLModel
 
 import app.console.models  # noqa: F401  (tables on the metadata)
@@ -54,6 +55,22 @@ def test_every_service_survives_the_edit_form_unchanged(kb):
         again = service.service_from_values(values, status=original.status.value, plan_item_names=plan_names(kb),
                                             previous=data)
         assert again == original, original.id
+
+
+def test_an_edit_marks_a_translation_stale_only_when_the_chinese_changes_and_current_when_a_person_updates_it(kb):
+    original = kb.service("wages-unpaid")
+    data = original.model_dump(mode="json")
+    values = service.form_values(data)
+    assert "source_hash" not in values["translations"]  # bookkeeping, not text staff edit
+    values["summary"] = original.summary + "（更新）"
+    chinese_only = service.service_from_values(values, status="published", plan_item_names=plan_names(kb), previous=data)
+    assert sorted(chinese_only.stale_translations()) == ["en", "id", "th", "vi"]
+    translated = yaml.safe_load(values["translations"])
+    translated["en"]["summary"] += " (updated)"
+    values["translations"] = yaml.safe_dump(translated, allow_unicode=True)
+    both = service.service_from_values(values, status="published", plan_item_names=plan_names(kb),
+                                       previous=chinese_only.model_dump(mode="json"))
+    assert sorted(both.stale_translations()) == ["id", "th", "vi"]
 
 
 def test_an_invalid_form_lists_every_problem_in_chinese(kb):

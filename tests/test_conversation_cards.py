@@ -11,6 +11,7 @@ import pytest
 
 from app.config import get_settings
 from app.conversation import messages, texts
+from app.db import taipei_today
 from app.knowledge.schemas import Status
 from app.knowledge.service import load_from_files
 from tests.conversation_helpers import (
@@ -48,10 +49,14 @@ def test_every_service_card_is_valid_for_line_in_every_language(lang):
     largest = (0, "")
     for service in all_services():
         card = messages.service_card(service, lang)
+        assert card["type"] == "flex", (service.id, lang)  # never the plain-text fallback
         assert_valid({"replyToken": "t", "messages": [card]}, "ReplyMessageRequest")
         assert_within_limits(card)
-        size = len(json.dumps(card["contents"]).encode())
-        largest = max(largest, (size, service.id))
+        # one bubble, or — content too long for one — two side by side (what to do, then the details)
+        bubbles = card["contents"]["contents"] if card["contents"]["type"] == "carousel" else [card["contents"]]
+        assert len(bubbles) <= 2 and len(json.dumps(card["contents"]).encode()) <= 50_000, (service.id, lang)
+        for bubble in bubbles:
+            largest = max(largest, (len(json.dumps(bubble).encode()), service.id))
     assert largest[0] <= BUBBLE_BYTES, largest
     print(f"\nlargest {lang} bubble: {largest[1]} {largest[0]:,} bytes")
 
@@ -70,8 +75,9 @@ def test_card_has_everything_a_citizen_needs_to_act():
     assert all(step in shown for step in service.steps)
     # Every amount with its year
     assert any("NT$5,000" in t and "2025 年" in t for t in shown)
-    assert all(any(b.description in t and str(b.year) in t for t in shown) for b in service.benefits)
-    assert "資料最後確認：2026-11-21" in shown
+    in_force = [b for _, b in service.benefits_on(taipei_today())]
+    assert in_force and all(any(b.description in t and str(b.year) in t for t in shown) for b in in_force)
+    assert f"資料最後確認：{service.last_verified}" in shown
     buttons = {a["label"]: a for a in actions(bubble["footer"])}
     call = next(a for label, a in buttons.items() if label.startswith("📞"))
     assert call["uri"] == "tel:0422225153,230"
@@ -136,10 +142,20 @@ def test_long_content_gets_a_compact_card_that_keeps_every_line():
     assert all(step in joined for step in long_steps)
 
 
-def test_content_too_long_for_any_card_is_sent_as_text_rather_than_refused():
+def test_content_too_long_for_one_card_is_split_in_two_then_sent_as_text_rather_than_refused():
     service = curated().service("tc-youth-employment-reward")
-    long_steps = [f"第{n}步：" + "請攜帶身分證明文件到就業服務站辦理登記並等候通知。" * 3 for n in range(1, 40)]
-    message = messages.service_card(service.model_copy(update={"steps": long_steps}), "zh-TW")
+    step = "請攜帶身分證明文件到就業服務站辦理登記並等候通知。" * 3
+    long_steps, long_notes = [f"第{n}步：" + step for n in range(1, 26)], [f"注意{n}：" + step for n in range(1, 26)]
+    message = messages.service_card(service.model_copy(update={"steps": long_steps, "notes": long_notes}), "zh-TW")
+    # what to do on the first card (with its buttons), the details on the second
+    first, second = message["contents"]["contents"]
+    assert message["contents"]["type"] == "carousel" and "footer" in first and "footer" not in second
+    assert any(long_steps[0] in t for t in flex_texts(first)) and any(long_notes[0] in t for t in flex_texts(second))
+    assert_valid({"replyToken": "t", "messages": [message]})
+    assert_within_limits(message)
+
+    too_long = [f"第{n}步：" + step for n in range(1, 80)]
+    message = messages.service_card(service.model_copy(update={"steps": too_long}), "zh-TW")
     assert message["type"] == "text" and message["text"].startswith(f"【{service.title}】")
     assert_valid({"replyToken": "t", "messages": [message]})
     assert_within_limits(message)
@@ -148,7 +164,8 @@ def test_content_too_long_for_any_card_is_sent_as_text_rather_than_refused():
 def test_plain_text_fallback_has_the_same_facts():
     service = curated().service("tc-youth-employment-reward")
     text = messages.service_text(service, "zh-TW")
-    for part in (service.title, "申請步驟", "1. " + service.steps[0], "04-2222-5153 分機 230", "資料最後確認：2026-11-21"):
+    for part in (service.title, "申請步驟", "1. " + service.steps[0], "04-2222-5153 分機 230",
+                 f"資料最後確認：{service.last_verified}"):
         assert part in text
 
 

@@ -225,8 +225,9 @@ def test_content_is_clean_text(items: list[PlanItem]) -> None:
             assert line and squeeze_spaces(line) == line, (item.id, line)
 
 
-def test_every_item_has_content_except_the_one_the_seed_leaves_empty(items: list[PlanItem]) -> None:
-    assert [item.name for item in items if not item.content] == [SME_ITEM]
+def test_every_item_has_content(items: list[PlanItem]) -> None:
+    assert [item.name for item in items if not item.content] == []
+
 
 
 def test_mol_content_keeps_numbered_points_on_their_own_lines(by_name: dict[str, PlanItem]) -> None:
@@ -319,11 +320,14 @@ def test_work_plan_name_scattered_across_rows_is_joined(items: list[PlanItem]) -
     assert not any(item.work_plan.startswith("供整合性") for item in items)
 
 
-def test_sme_item_borrows_no_content(items: list[PlanItem], by_name: dict[str, PlanItem]) -> None:
+def test_sme_item_carries_the_strategy_sentence_that_describes_it_and_no_other_items_content(
+    items: list[PlanItem], by_name: dict[str, PlanItem]
+) -> None:
     sme = by_name[SME_ITEM]
     assert sme.work_plan == TC_SAFETY_CULTURE
-    assert sme.content == ""
-    # Its only description is strategy 四(二), which names it.
+    # Its row has no 實施內容 cell; its only description is strategy 四(二), which names it.
+    assert sme.content == ("推動中小企業工作環境輔導改善，提供教育訓練、參訪、輔導、諮詢及觀摩等協助，並透過安衛家族、促進會及"
+                           "大廠帶小廠等服務資源，提升其安全衛生管理水準。")
     assert sme.strategy.splitlines() == [
         "四、實施風險分級管理，提升產業安全衛生水準",
         "(二)推動中小企業工作環境輔導改善，提供教育訓練、參訪、輔導、諮詢及觀摩等協助，並透過安衛家族、促進會及大廠帶小廠等服務資源，提升其安全衛生管理水準。",

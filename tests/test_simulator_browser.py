@@ -112,3 +112,17 @@ def test_typed_answer_and_cancel_in_the_simulator(browser_page):
     page.click(".quick .chip:text-is('取消')")
     page.locator(".bubble.text:has-text('已取消資格檢查')").wait_for()
     assert seen.errors == [] and seen.outside_requests == []
+
+
+def test_the_menu_button_keeps_the_language_of_the_conversation(browser_page):
+    page, seen = browser_page
+    page.goto(seen.base_url + "/try")
+    page.click("#restart")
+    page.fill("#text", "Gaji saya belum dibayar majikan selama tiga bulan")
+    page.click("#send")
+    page.locator(".flex-bubble").last.wait_for()
+    page.click("#menu")
+    page.locator(".bubble.text:has-text('Topik apa yang Anda perlukan?')").wait_for()
+    assert page.locator(".row.user .bubble:text-is('Menu')").count() == 1
+    assert page.locator(".bubble.text:has-text('想了解哪一類服務')").count() == 0  # not switched to Chinese
+    assert seen.errors == [] and seen.outside_requests == []

@@ -19,13 +19,12 @@ from sqlmodel import Session, col, func, select
 from app.conversation import messages
 from app.conversation.models import ConversationTurn, Feedback
 from app.conversation.service import Reply, answer_text
-from app.db import utcnow
+from app.db import TAIPEI, utcnow
 from app.knowledge.models import AuditLog, Example, ServiceDraft, ServiceVersion
-from app.knowledge.schemas import AGENCY_MOL, AGENCY_TAICHUNG, Audience, Category, Service
+from app.knowledge.schemas import AGENCY_MOL, AGENCY_TAICHUNG, Audience, Category, Service, Translation
 from app.knowledge.service import KnowledgeBase, latest_versions
 
 # Taiwan has kept UTC+8 without daylight saving since 1979; staff read every date and time in it.
-TAIPEI = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")
 
 
 def local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -73,7 +72,8 @@ FIELD_LABELS = {
     "audience": "服務對象", "summary": "摘要", "eligibility": "資格", "steps": "申請步驟", "documents": "應備文件",
     "benefits": "補助／金額", "notes": "注意事項", "contacts": "聯絡窗口", "plan_items": "施政計畫項目",
     "sources": "資料來源", "keywords": "關鍵字", "eligibility_check": "資格檢核問題", "last_verified": "最後確認日期",
-    "status": "狀態", "translations": "翻譯", "description": "說明", "amount": "金額", "year": "年度",
+    "status": "狀態", "translations": "翻譯", "application_windows": "申請期間", "label": "名稱", "opens": "開始日",
+    "closes": "截止日", "valid_from": "適用起日", "valid_until": "適用迄日", "confirmed": "金額已確認", "description": "說明", "amount": "金額", "year": "年度",
     "name": "名稱", "phone": "電話", "url": "網址", "address": "地址", "hours": "服務時間", "question": "問題",
     "qualifying_answer": "符合資格的回答", "reason_if_not": "不符合時的說明", "seed": "種子檔名",
     "en": "英文", "id_": "印尼文", "vi": "越南文", "th": "泰文",
@@ -86,9 +86,14 @@ _VALUE_ERRORS = (
     (re.compile(r"is not a dialable"), "電話只能填數字，分機接在逗號後面，例如 0422289111,35099、0800777888 或 1955。"),
     (re.compile(r"a contact needs"), "每個聯絡窗口至少要有電話、網址或地址其中一項。"),
     (re.compile(r"a source needs"), "每筆資料來源至少要有網址（url）或種子檔名（seed）。"),
+    (re.compile(r"is not backed by a source of"), "最後確認日期要有同一年的資料來源佐證：請在資料來源加上那次確認所依據的來源（含年份），"
+     "或把日期改成最新來源的日期。"),
+    (re.compile(r"a figure that ends on"), "名稱和摘要不要寫會到期的金額（例如今年的最低工資）：金額寫在「補助／金額」，機器人會挑當天適用的那一筆。"),
+    (re.compile(r"valid_until .* is before valid_from"), "金額的適用迄日（valid_until）不能早於適用起日（valid_from）。"),
+    (re.compile(r"closes before it opens"), "申請期間的截止日（closes）不能早於開始日（opens）。"),
     (re.compile(r"unknown translation languages"), "翻譯只能用這些語言代碼：en（英文）、id（印尼文）、vi（越南文）、th（泰文）。"),
 )
-_PUBLISHED_NEEDS = {"eligibility": "至少一項資格", "steps (≥ 2)": "至少兩個申請步驟", "contacts": "至少一個聯絡窗口",
+_PUBLISHED_NEEDS = {"eligibility": "至少一項資格", "steps (≥ 2)": "至少兩個申請步驟", "steps": "至少一個步驟", "contacts": "至少一個聯絡窗口",
                     "sources": "至少一筆資料來源"}
 
 
@@ -163,10 +168,13 @@ def explain(exc: ValidationError, within: str | None = None) -> list[str]:
 # --- Services as a form and back ---------------------------------------------------------------------------------
 
 LINE_FIELDS = ("eligibility", "steps", "documents", "notes", "keywords")
-YAML_FIELDS = ("benefits", "contacts", "sources", "eligibility_check", "translations")
-YAML_EMPTY = {"benefits": [], "contacts": [], "sources": [], "eligibility_check": [], "translations": {}}
+YAML_FIELDS = ("benefits", "application_windows", "contacts", "sources", "eligibility_check", "translations")
+YAML_EMPTY = {"benefits": [], "application_windows": [], "contacts": [], "sources": [], "eligibility_check": [],
+              "translations": {}}
 YAML_HINTS = {
-    "benefits": "- description: 同一事業單位同一年度補助上限\n  amount: NT$150,000\n  year: 2026",
+    "benefits": "- description: 同一事業單位同一年度補助上限\n  amount: NT$150,000\n  year: 2026\n"
+    "  valid_until: 2026-12-31   # 選填：金額適用的最後一天（另有 valid_from 起日；未確認的金額加 confirmed: false）",
+    "application_windows": "- label: 2027年第1期\n  opens: 2027-01-01\n  closes: 2027-02-28",
     "contacts": '- name: 臺中市政府勞工局\n  phone: "0422289111,35099"\n  url: https://www.labor.taichung.gov.tw/\n'
     "  address: 臺中市西屯區臺灣大道三段99號\n  hours: 週一至週五 08:00-12:00、13:30-17:30",
     "sources": "- title: 臺中市政府勞工局115年度施政計畫\n  url: https://www.labor.taichung.gov.tw/\n  year: 2026",
@@ -199,6 +207,8 @@ def form_values(data: dict) -> dict:
     values["last_verified"] = service.last_verified.isoformat()
     for key in LINE_FIELDS:
         values[key] = "\n".join(getattr(service, key))
+    for translation in dumped.get("translations", {}).values():
+        translation.pop("source_hash", None)  # bookkeeping, not text to edit: see _translation_fingerprints
     for key in YAML_FIELDS:
         values[key] = _block_yaml(dumped.get(key))
     return values
@@ -244,12 +254,25 @@ def service_from_values(values: dict, *, status: str, plan_item_names: set[str],
     unknown = [name for name in data["plan_items"] if name not in plan_item_names]
     if unknown:
         errors.append(f"施政計畫項目：找不到「{'、'.join(unknown)}」。")
+    data["kind"] = previous.get("kind", "service")  # not on the form: a referral stays a referral
     try:
         service = Service.model_validate(data)
     except ValidationError as exc:
         errors.extend(explain(exc))
     if errors:
         raise FormErrors(errors)
+    return _translation_fingerprints(service, previous)
+
+
+def _translation_fingerprints(service: Service, previous: dict) -> Service:
+    """A translation the editor left as it was keeps the fingerprint of the Chinese it was made from (so a change to
+    the Chinese shows it stale); one the editor changed in this save was brought up to date by a person."""
+    earlier = previous.get("translations", {})
+    for lang, translation in service.translations.items():
+        before = Translation.model_validate(earlier[lang]) if lang in earlier else None
+        unchanged = before is not None and before.model_copy(update={"source_hash": None}) == translation.model_copy(
+            update={"source_hash": None})
+        translation.source_hash = before.source_hash if unchanged else service.fingerprint()
     return service
 
 

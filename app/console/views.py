@@ -17,17 +17,20 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import select
 from starlette.exceptions import HTTPException
 
 from app.config import get_settings
 from app.console import auth, charts, service
 from app.console.models import StaffRole, StaffUser
 from app.console.preview import render_messages
-from app.db import session_scope
+from app.db import session_scope, taipei_today
 from app.knowledge import service as content
+from app.knowledge import staleness
 from app.knowledge.models import ServiceDraft
 from app.knowledge.schemas import TRANSLATION_LANGS, Service, Status
 from app.knowledge.service import ContentError
+from app.knowledge.staleness import load_retired_numbers
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
@@ -287,8 +290,19 @@ def _overview(request: Request, service_id: str, lang: str = "zh-TW", status_cod
         request, "service.html", status_code, nav="services", draft=draft, service=draft_service, live=live,
         live_state="never" if live is None else "live" if live.data.get("status") == "published" else "offline",
         pending=pending, diff=diff, lang=lang, preview=render_messages(service.preview_messages(draft_service, lang)),
-        **extra,
+        review=staleness.review_service(draft_service, taipei_today(), load_retired_numbers(get_settings().knowledge_dir)),
+        PROBLEM_NAMES=staleness.PROBLEM_NAMES, **extra,
     )
+
+
+@router.get("/review")
+def review(request: Request, _user: StaffUser = Depends(current_user)) -> HTMLResponse:
+    """待複查: every service's drafts, with what to re-check and why, oldest-verified first."""
+    with session_scope() as session:
+        drafts = [Service.model_validate(d.data) for d in session.exec(select(ServiceDraft))]
+    reviews = staleness.review(drafts, taipei_today(), load_retired_numbers(get_settings().knowledge_dir))
+    return page(request, "review.html", nav="review", reviews=reviews, counts=staleness.counts(reviews),
+                PROBLEM_NAMES=staleness.PROBLEM_NAMES)
 
 
 @router.get("/services/new")
@@ -324,7 +338,8 @@ def edit_form(request: Request, service_id: str, _user: StaffUser = Depends(edit
     with session_scope() as session:
         draft = _draft(session, service_id)
     return page(request, "edit.html", nav="services", values=service.form_values(draft.data), creating=False,
-                plan_items=plan_item_names(), service_id=service_id)
+                plan_items=plan_item_names(), service_id=service_id,
+                stale_translations=Service.model_validate(draft.data).stale_translations())
 
 
 @router.post("/services/{service_id}/edit")

@@ -69,12 +69,13 @@ def aspect_lines(service: Service, aspect: Aspect, lang: str) -> list[str]:
                 return lines + ["", heading("h_where"), *_contact_lines(places[:_MOST_PLACES], lang)]
             return lines + ["", ask]
         case Aspect.amount:
-            if service.benefits:
-                return [heading("h_benefits"), *_bullets(messages.benefit_lines(service, lang)), "", ask]
+            if benefits := messages.benefit_lines(service, lang):
+                return [heading("h_benefits"), *_bullets(benefits), "", ask]
             money = [line for line in [*fields["eligibility"], *fields["notes"]] if _MONEY_RE.search(line)]
             return [t("no_amount"), *(_bullets(money[:3]) if money else [fields["summary"]]), "", ask]
         case Aspect.deadline:
-            timed = [line for line in [*fields["steps"], *fields["eligibility"], *fields["notes"]] if _TIME_RE.search(line)]
+            timed = messages.window_lines(service, lang)
+            timed += [line for line in [*fields["steps"], *fields["eligibility"], *fields["notes"]] if _TIME_RE.search(line)]
             timed += [line for line in messages.benefit_lines(service, lang) if _TIME_RE.search(line)]
             if timed:
                 return [heading("h_deadline"), *_bullets(timed), "", ask]
@@ -111,7 +112,8 @@ def alternative_quick_replies(alternatives: Sequence[Service], lang: str) -> lis
 def aspect_message(service: Service, aspect: Aspect, lang: str, extra_quick_replies: Sequence[dict] = ()) -> dict:
     """The asked part of `service` as one short text message, in the user's language when it is translated."""
     card_lang = messages.card_language(service, lang)
-    lines = [f"【{messages.service_title(service, lang)}】", *aspect_lines(service, aspect, card_lang)]
+    lines = [f"【{messages.service_title(service, lang)}】", *messages.notices(service, card_lang, referral=False),
+             *aspect_lines(service, aspect, card_lang)]
     if card_lang != lang:
         lines += ["", texts.text("see_1955", lang)]
     full, *other_parts = aspect_quick_replies(service, aspect, lang)

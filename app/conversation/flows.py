@@ -132,8 +132,9 @@ def _record(state: UserState, service: Service, question: EligibilityQuestion, y
     if yes != question.qualifying_answer:
         end(state)
         contact = messages.contact_phrase(service, lang)
-        body = texts.text("check_not_qualify", lang).format(title=messages.service_title(service, lang),
-                                                            reason=question.reason_if_not)
+        translated = question.reason_translations.get(lang)
+        body = texts.text("check_not_qualify_translated" if translated else "check_not_qualify", lang).format(
+            title=messages.service_title(service, lang), reason=translated or question.reason_if_not)
         return _result(service, lang, f"{body}\n\n{texts.text('check_try', lang).format(contact=contact)}",
                        qualified=False)
     state.flow_step += 1

@@ -9,13 +9,15 @@ Buttons that make the bot do something send a postback whose data is a short que
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlencode
 
 from app.conversation import texts
-from app.knowledge.schemas import Contact, EligibilityQuestion, PlanItem, Service
+from app.db import taipei_today
+from app.knowledge.schemas import Contact, EligibilityQuestion, Kind, PlanItem, Service
 
 TEXT_LIMIT = 5000
 ALT_TEXT_CHARS = 400  # LINE allows 1,500; a notification shows the first line or two, so keep it a readable sentence
@@ -32,6 +34,9 @@ CAROUSEL_BYTES = 50_000
 MENU_CATEGORIES = (
     "youth_jobs", "wages_disputes", "safety", "migrant", "disability", "retirement_insurance", "employer", "union",
 )
+
+# A figure that starts to apply within this many days is shown beside today's, so nobody is surprised by it.
+UPCOMING_DAYS = 62
 
 INK, MUTED, ACCENT, LINK, NOTICE_BG, HEADER_BG = "#1F2933", "#6B7280", "#0B6E4F", "#1565C0", "#FFF4E5", "#E8F3EE"
 
@@ -90,9 +95,12 @@ def with_quick_replies(message: dict, items: Sequence[dict]) -> dict:
 
 
 def side_by_side(cards: Sequence[dict], alt_text: str, quick_replies: Sequence[dict]) -> list[dict]:
-    """Cards as one carousel, or — when one had to be sent as text, or together they pass LINE's 50 KB for a
-    carousel — as messages one after the other; the quick replies go on the last (LINE shows only those)."""
-    carousel = {"type": "carousel", "contents": [card.get("contents") for card in cards]}
+    """Cards as one carousel (a card already in two parts gives both), or — when one had to be sent as text, or
+    together they pass LINE's 50 KB for a carousel — as messages one after the other; the quick replies go on the
+    last (LINE shows only those)."""
+    bubbles = [bubble for card in cards if card["type"] == "flex"
+               for bubble in (card["contents"]["contents"] if card["contents"]["type"] == "carousel" else [card["contents"]])]
+    carousel = {"type": "carousel", "contents": bubbles}
     if all(card["type"] == "flex" for card in cards) and bubble_bytes(carousel) <= CAROUSEL_BYTES:
         return [with_quick_replies({"type": "flex", "altText": fit(alt_text, ALT_TEXT_CHARS), "contents": carousel},
                                    quick_replies)]
@@ -120,9 +128,12 @@ def display_phone(phone: str, lang: str = "zh-TW") -> str:
     return f"{number} {texts.text('extension', lang)} {extension}" if extension else number
 
 
-def agency_name(agency: str, lang: str) -> str:
-    translated = texts.AGENCY_NAMES.get(agency, {}).get(lang)
-    return f"{translated}（{agency}）" if translated else agency
+def agency_name(service: Service, lang: str) -> str:
+    """The agency in `lang` beside its Chinese name: the translation's own name for it (another agency, for a
+    referral), else the name we write for 勞動部 and the bureau."""
+    translation = service.translations.get(lang)
+    translated = (translation.agency if translation else None) or texts.AGENCY_NAMES.get(service.agency, {}).get(lang)
+    return f"{translated}（{service.agency}）" if translated else service.agency
 
 
 # --- services -------------------------------------------------------------------------------------------------
@@ -163,11 +174,15 @@ def service_title(service: Service, lang: str) -> str:
 
 def localized_contacts(service: Service, lang: str) -> list[Contact]:
     """The service's contacts, each named in `lang` beside its Chinese name (shown to a clerk or a taxi driver)
-    when the translation names them."""
+    and with its hours in `lang`, when the translation gives them."""
     translation = service.translations.get(lang)
     if translation is None or not translation.contacts:
         return list(service.contacts)
-    return [c.model_copy(update={"name": f"{name}（{c.name}）"}) for name, c in zip(translation.contacts, service.contacts)]
+    return [
+        c.model_copy(update={"name": f"{translation.contact_name(i)}（{c.name}）",
+                             "hours": translation.contact_hours(i) or c.hours})
+        for i, c in enumerate(service.contacts)
+    ]
 
 
 def phone_contact(service: Service, lang: str = "zh-TW") -> Contact | None:
@@ -185,30 +200,83 @@ def official_page(service: Service) -> str | None:
     return None
 
 
-def benefit_lines(service: Service, lang: str) -> list[str]:
-    year = texts.text("amount_year", lang)
+def benefit_lines(service: Service, lang: str, today: dt.date | None = None) -> list[str]:
+    """The amounts in force today, each with its year (and the last day it applies, when that is known), then the
+    ones that start within UPCOMING_DAYS. An unconfirmed figure says so and gives the number to call (so its
+    description need not)."""
+    today = today or taipei_today()
     translation = service.translations.get(lang)
-    descriptions = translation.benefits if translation and translation.benefits else [b.description for b in service.benefits]
     separator = "：" if lang == "zh-TW" else ": "
-    return [
-        f"{description}{separator + b.amount if b.amount else ''}{year.format(year=b.year)}"
-        for description, b in zip(descriptions, service.benefits)
-    ]
+    upcoming = [(i, b) for i, b in enumerate(service.benefits)
+                if b.valid_from and today < b.valid_from <= today + dt.timedelta(days=UPCOMING_DAYS)]
+    lines = []
+    for i, benefit in service.benefits_on(today) + upcoming:  # today's first: a short answer may show only some
+        description = translation.benefits[i] if translation and translation.benefits else benefit.description
+        unconfirmed = None
+        if not benefit.confirmed:
+            says_so = any(marker in description.lower() for marker in texts.UNCONFIRMED_MARKERS)
+            unconfirmed = texts.text("figure_ask" if says_so else "figure_unconfirmed", lang).format(
+                contact=contact_number(service, lang))
+        figure = " ".join(filter(None, [benefit.amount, unconfirmed]))
+        period = texts.text("figure_until", lang).format(date=benefit.valid_until.isoformat()) if benefit.valid_until else ""
+        starts = texts.text("figure_from", lang).format(date=benefit.valid_from.isoformat()) if benefit.valid_from and benefit.valid_from > today else ""
+        year = texts.text("amount_year", lang).format(year=benefit.year, until=period)
+        lines.append(f"{starts}{description}{separator + figure if figure else ''}{year}")
+    return lines
 
 
-def service_text(service: Service, lang: str = "zh-TW") -> str:
+def window_lines(service: Service, lang: str, today: dt.date | None = None) -> list[str]:
+    """Whether applications are open today: the open window, else the next one, else the last one, closed."""
+    today = today or taipei_today()
+    translation = service.translations.get(lang)
+
+    def label(i: int) -> str:
+        return translation.application_windows[i] if translation and translation.application_windows else service.application_windows[i].label
+
+    windows = list(enumerate(service.application_windows))
+    open_now = [(i, w) for i, w in windows if w.opens <= today <= w.closes]
+    coming = sorted(((i, w) for i, w in windows if w.opens > today), key=lambda iw: iw[1].opens)
+    if open_now or coming:
+        return [texts.text("window_open" if w.opens <= today else "window_next", lang).format(
+                    label=label(i), opens=w.opens.isoformat(), closes=w.closes.isoformat())
+                for i, w in (open_now + coming)[:2]]
+    if windows:
+        i, last = max(windows, key=lambda iw: iw[1].closes)
+        return [texts.text("window_closed", lang).format(label=label(i), closes=last.closes.isoformat(),
+                                                         contact=contact_phrase(service, lang))]
+    return []
+
+
+def notices(service: Service, lang: str, today: dt.date | None = None, *, referral: bool = True) -> list[str]:
+    """What a person must know before reading on: another agency's matter (`referral`: left out where the title
+    already names whom to go to), or content only old sources back."""
+    today = today or taipei_today()
+    lines = []
+    if referral and service.kind is Kind.referral:
+        lines.append(texts.text("referral", lang).format(agency=agency_name(service, lang)))
+    if service.rests_on_old_sources(today):
+        lines.append(texts.text("old_sources", lang).format(year=service.last_verified.year,
+                                                           contact=contact_number(service, lang)))
+    return lines
+
+
+def service_text(service: Service, lang: str = "zh-TW", *, closest: str | None = None) -> str:
     """The whole answer as plain text: what the CLI prints and what a text-only client shows."""
     card_lang = card_language(service, lang)
     fields = localized(service, card_lang)
-    lines = [f"【{fields['title']}】{agency_name(service.agency, card_lang)}", fields["summary"]]
+    lines = [f"【{fields['title']}】{agency_name(service, card_lang)}", *notices(service, card_lang), fields["summary"]]
+    if closest:
+        lines += ["", closest]
     if fields["eligibility"]:
         lines += ["", texts.text("h_eligibility", card_lang) + "："] + [f"・{line}" for line in fields["eligibility"]]
     if fields["steps"]:
         lines += ["", texts.text("h_steps", card_lang) + "："] + [f"{n}. {line}" for n, line in enumerate(fields["steps"], 1)]
+    if windows := window_lines(service, card_lang):
+        lines += ["", texts.text("h_windows", card_lang) + "："] + [f"・{line}" for line in windows]
     if fields["documents"]:
         lines += ["", texts.text("h_documents", card_lang) + "："] + [f"・{line}" for line in fields["documents"]]
-    if service.benefits:
-        lines += ["", texts.text("h_benefits", card_lang) + "："] + [f"・{line}" for line in benefit_lines(service, card_lang)]
+    if benefits := benefit_lines(service, card_lang):
+        lines += ["", texts.text("h_benefits", card_lang) + "："] + [f"・{line}" for line in benefits]
     if fields["notes"]:
         lines += ["", texts.text("h_notes", card_lang) + "："] + [f"・{line}" for line in fields["notes"]]
     if service.contacts:
@@ -272,6 +340,11 @@ def _contact_box(contact: Contact, lang: str) -> dict:
     return {"type": "box", "layout": "vertical", "contents": contents}
 
 
+def _notice_box(text: str) -> dict:
+    return {"type": "box", "layout": "vertical", "backgroundColor": NOTICE_BG, "cornerRadius": "md", "paddingAll": "8px",
+            "contents": [_text(text, size="xs", color=INK)]}
+
+
 def _button(action: dict, style: str = "secondary", **extra) -> dict:
     return {"type": "button", "style": style, "height": "sm", "action": action, **extra}
 
@@ -284,50 +357,49 @@ def bubble_bytes(container: dict) -> int:
     return len(json.dumps(container).encode())
 
 
-def _card_body(service: Service, fields: dict, lang: str, card_lang: str, *, compact: bool) -> dict:
+def _card_sections(service: Service, fields: dict, lang: str, card_lang: str, *, compact: bool,
+                   closest: str | None = None) -> tuple[list[dict], list[dict]]:
+    """The card's body in two parts: what a person acts on (who, how, where, when) and the rest (what to bring,
+    amounts, caveats, contacts, when it was checked)."""
     def t(key: str) -> str:
         return texts.text(key, card_lang)
 
-    body: list[dict] = []
+    lead: list[dict] = []
     if card_lang != lang:
-        body.append({
-            "type": "box", "layout": "vertical", "backgroundColor": NOTICE_BG, "cornerRadius": "md", "paddingAll": "8px",
-            "contents": [_text("🌏 " + texts.text("see_1955", lang), size="xs", color=INK)],
-        })
-    body.append(_text(fields["summary"], size="sm", color=INK))
-    body.append(_listing(t("h_eligibility"), fields["eligibility"], compact=compact))
-    body.append(_listing(t("h_steps"), fields["steps"], numbered=True, compact=compact))
+        lead.append(_notice_box("🌏 " + texts.text("see_1955", lang)))
+    lead += [_notice_box(notice) for notice in notices(service, card_lang)]
+    lead.append(_text(fields["summary"], size="sm", color=INK))
+    if closest:  # where to go, once the person's district is known: before everything else they act on
+        lead.append(_text(closest, size="sm", weight="bold", color=ACCENT))
+    lead.append(_listing(t("h_eligibility"), fields["eligibility"], compact=compact))
+    lead.append(_listing(t("h_steps"), fields["steps"], numbered=True, compact=compact))
+    if windows := window_lines(service, card_lang):
+        lead.append(_listing(t("h_windows"), windows, compact=compact))
+    rest: list[dict] = []
     if fields["documents"]:
-        body.append(_listing(t("h_documents"), fields["documents"], compact=compact))
-    if service.benefits:
-        body.append(_listing(t("h_benefits"), benefit_lines(service, card_lang), compact=compact))
+        rest.append(_listing(t("h_documents"), fields["documents"], compact=compact))
+    if benefits := benefit_lines(service, card_lang):
+        rest.append(_listing(t("h_benefits"), benefits, compact=compact))
     if fields["notes"]:
-        body.append(_listing(t("h_notes"), fields["notes"], compact=compact))
+        rest.append(_listing(t("h_notes"), fields["notes"], compact=compact))
     if service.contacts:
-        body.append({
+        rest.append({
             "type": "box", "layout": "vertical", "spacing": "sm", "margin": "lg",
             "contents": [_text(t("h_contacts"), size="sm", weight="bold", color=ACCENT)]
             + [_contact_box(c, card_lang) for c in localized_contacts(service, card_lang)],
         })
-    body.append(_text(t("last_verified").format(date=service.last_verified.isoformat()), size="xxs", color=MUTED,
+    rest.append(_text(t("last_verified").format(date=service.last_verified.isoformat()), size="xxs", color=MUTED,
                       margin="lg"))
-    return {"type": "box", "layout": "vertical", "spacing": "md", "contents": body}
+    return lead, rest
 
 
-def service_card(service: Service, lang: str) -> dict:
-    """The answer as a Flex card: what it is, who qualifies, the steps, what to bring, amounts (with their year),
-    whom to call, when it was last checked, and buttons to call, open the official page, check eligibility and
-    say whether the answer helped. Untranslated services are shown in Chinese with a line in the user's language
-    pointing to 1955. Content too long for a card (LINE: 30 KB) is laid out more compactly, or sent as text."""
-    card_lang = card_language(service, lang)
-    fields = localized(service, card_lang)
+def _body(contents: list[dict]) -> dict:
+    return {"type": "box", "layout": "vertical", "spacing": "md", "contents": contents}
 
-    def t(key: str) -> str:  # a label in the card's language
+
+def _card_footer(service: Service, lang: str, card_lang: str) -> dict:
+    def t(key: str) -> str:
         return texts.text(key, card_lang)
-
-    body = _card_body(service, fields, lang, card_lang, compact=False)
-    if bubble_bytes({"type": "bubble", "body": body}) > BUBBLE_BYTES * 0.8:
-        body = _card_body(service, fields, lang, card_lang, compact=True)
 
     footer: list[dict] = []
     if contact := phone_contact(service, card_lang):
@@ -348,25 +420,43 @@ def service_card(service: Service, lang: str) -> dict:
             for key, value in (("btn_helpful", "1"), ("btn_not_helpful", "0"))
         ],
     })
+    return {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}
 
-    bubble = {
-        "type": "bubble",
-        "size": "giga",
-        "header": {
-            "type": "box", "layout": "vertical", "backgroundColor": HEADER_BG, "paddingAll": "16px", "spacing": "xs",
-            "contents": [
-                _text(agency_name(service.agency, card_lang), size="xs", color=MUTED),
-                _text(fields["title"], size="lg", weight="bold", color=INK),
-            ],
-        },
-        "body": body,
-        "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer},
+
+def _card_header(service: Service, title: str, card_lang: str) -> dict:
+    return {
+        "type": "box", "layout": "vertical", "backgroundColor": HEADER_BG, "paddingAll": "16px", "spacing": "xs",
+        "contents": [_text(agency_name(service, card_lang), size="xs", color=MUTED),
+                     _text(title, size="lg", weight="bold", color=INK)],
     }
-    if bubble_bytes(bubble) > BUBBLE_BYTES:
-        # Content too long even for the compact card: LINE would refuse it, so the answer goes as plain text.
-        return text_message(service_text(service, lang), navigation(lang))
+
+
+def service_card(service: Service, lang: str, *, closest: str | None = None) -> dict:
+    """The answer as a Flex card: what it is, who qualifies, the steps, what to bring, amounts (with their year),
+    whom to call, when it was last checked, and buttons to call, open the official page, check eligibility and
+    say whether the answer helped. Untranslated services are shown in Chinese with a line in the user's language
+    pointing to 1955. Content too long for one card (LINE: 30 KB; Thai text takes six bytes a letter as LINE
+    receives it) is laid out more compactly, then as two cards side by side (what to do, then the details), and
+    only past that as text."""
+    card_lang = card_language(service, lang)
+    fields = localized(service, card_lang)
+    header, footer = _card_header(service, fields["title"], card_lang), _card_footer(service, lang, card_lang)
+    lead, rest = _card_sections(service, fields, lang, card_lang, compact=False, closest=closest)
+    if bubble_bytes(_body(lead + rest)) > BUBBLE_BYTES * 0.8:
+        lead, rest = _card_sections(service, fields, lang, card_lang, compact=True, closest=closest)
     alt = fit(f"{fields['title']}：{fields['summary']}", ALT_TEXT_CHARS)
-    return {"type": "flex", "altText": alt, "contents": bubble, "quickReply": {"items": navigation(lang)}}
+    bubble = {"type": "bubble", "size": "giga", "header": header, "body": _body(lead + rest), "footer": footer}
+    if bubble_bytes(bubble) <= BUBBLE_BYTES:
+        return {"type": "flex", "altText": alt, "contents": bubble, "quickReply": {"items": navigation(lang)}}
+    details = _card_header(service, fields["title"] + texts.text("card_continued", card_lang), card_lang)
+    carousel = {"type": "carousel", "contents": [
+        {"type": "bubble", "size": "giga", "header": header, "body": _body(lead), "footer": footer},
+        {"type": "bubble", "size": "giga", "header": details, "body": _body(rest)},
+    ]}
+    if all(bubble_bytes(b) <= BUBBLE_BYTES for b in carousel["contents"]) and bubble_bytes(carousel) <= CAROUSEL_BYTES:
+        return {"type": "flex", "altText": alt, "contents": carousel, "quickReply": {"items": navigation(lang)}}
+    # Too long even for two cards: LINE would refuse it, so the answer goes as plain text.
+    return text_message(service_text(service, lang, closest=closest), navigation(lang))
 
 
 def plan_item_text(item: PlanItem) -> str:
@@ -450,6 +540,12 @@ def check_question_message(service: Service, question: EligibilityQuestion, numb
     ]
     answers.append(quick_reply(texts.text("cancel", lang), postback_data("cancel", l=lang)))
     return text_message(body, answers)
+
+
+def contact_number(service: Service, lang: str) -> str:
+    """Just the number to call, where a whole contact name would crowd the line (「尚未確認，請洽 1955」)."""
+    contact = phone_contact(service, card_language(service, lang))
+    return display_phone(contact.phone, lang) if contact else "1955"
 
 
 def contact_phrase(service: Service, lang: str) -> str:

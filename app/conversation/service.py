@@ -7,8 +7,10 @@
                 a follow-up about the conversation's service (「那要帶什麼」) → the asked part of that service;
                 otherwise answer (the asked part, or the card, with the next plausible services one tap away) |
                 clarify | fallback | smalltalk
-    postback  → a tapped button: service card, one part of a service, menu topic, eligibility check, 👍/👎, person,
-                「都不是」
+              (a question where to go, once the district is known: the nearest service points)
+    location  → the nearest points for the conversation's service (or: which service?)
+    postback  → a tapped button: service card, one part of a service, nearest points, menu topic, eligibility check,
+                👍/👎, person, 「都不是」
     follow    → greeting in the LINE profile's language
 
 Every reply is logged (text masked, user pseudonymised). The reply language is the message's own language; a
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from linebot.v3.webhooks import (
     Event,
     FollowEvent,
+    LocationMessageContent,
     MessageEditedEvent,
     MessageEvent,
     PostbackEvent,
@@ -33,19 +36,21 @@ from linebot.v3.webhooks import (
 from sqlmodel import Session, select
 
 from app.config import get_settings
-from app.conversation import answers, context, flows, messages, texts
+from app.conversation import answers, context, flows, messages, texts, where
 from app.conversation.context import Context
 from app.conversation.models import ConversationTurn, Feedback, UserState
 from app.db import utcnow
 from app.knowledge.schemas import Service
 from app.knowledge.service import KnowledgeBase
-from app.nlu.aspects import Aspect, detect_aspect, follow_up_only, switches_topic
+from app.nlu.aspects import Aspect, asks_where, detect_aspect, follow_up_only, switches_topic
 from app.nlu.calibration import ALTERNATIVE_CONFIDENCE
 from app.nlu.documents import OUT_OF_SCOPE
 from app.nlu.facts import PHRASES as FACT_PHRASES
 from app.nlu.facts import extract_facts
 from app.nlu.language import detect_language
 from app.nlu.service import NluEngine, Understanding
+from app.places.schemas import Point
+from app.places.service import FAR_KM, Geography, Nearby, nearest, nearest_to_district
 from app.privacy import mask_personal_data, pseudonymise
 
 log = logging.getLogger(__name__)
@@ -112,19 +117,36 @@ def published(kb: KnowledgeBase, service_id: str | None) -> Service | None:
 
 
 def card_reply(service: Service, lang: str, matches: list[Match] | None = None, *,
-               alternatives: Sequence[Service] = (), **extra) -> Reply:
+               alternatives: Sequence[Service] = (), geography: Geography | None = None,
+               nearby: Sequence[Nearby] = (), district: str | None = None, **extra) -> Reply:
+    """The whole card; once the person's district is known it says 「離您最近：…」, and where the service has
+    service points a button asks for the nearest."""
+    card_lang = messages.card_language(service, lang)
+    closest = where.nearest_line(nearby[0], card_lang, district) if nearby else None
+    places = [messages.quick_reply(texts.text("btn_where", lang), messages.postback_data("where", s=service.id, l=lang))
+              ] if geography and geography.offering(service.id) else []
     card = messages.with_quick_replies(
-        messages.service_card(service, lang), [*answers.alternative_quick_replies(alternatives, lang),
-                                               *answers.aspect_quick_replies(service, None, lang)[1:],
-                                               *messages.navigation(lang)])
-    return Reply("answer", [card], lang, matches or [match_of(service)], text_fallback=messages.service_text(service, lang),
+        messages.service_card(service, lang, closest=closest),
+        [*answers.alternative_quick_replies(alternatives, lang), *places,
+         *answers.aspect_quick_replies(service, None, lang)[1:], *messages.navigation(lang)])
+    return Reply("answer", [card], lang, matches or [match_of(service)],
+                 text_fallback=messages.service_text(service, lang, closest=closest),
                  alternatives=[match_of(s) for s in alternatives], **extra)
 
 
+def places_reply(service: Service, geography: Geography, found: Sequence[Nearby], lang: str, *, origin: str,
+                 district: str | None = None, matches: list[Match] | None = None, **extra) -> Reply:
+    """Where to go for `service`: the nearest points, the nearest as a LINE location."""
+    shown = where.places_messages(service, geography, found, lang, origin=origin, district=district)
+    return Reply("answer", shown, lang, matches or [match_of(service)], text_fallback=shown[0]["text"],
+                 aspect=Aspect.contact.value, **extra)
+
+
 def aspect_reply(service: Service, aspect: Aspect, lang: str, matches: list[Match] | None = None, *,
-                 alternatives: Sequence[Service] = (), **extra) -> Reply:
+                 alternatives: Sequence[Service] = (), extra_quick_replies: Sequence[dict] = (), **extra) -> Reply:
     """The asked part of `service` in a short message, the whole card and the other parts a tap away."""
-    message = answers.aspect_message(service, aspect, lang, answers.alternative_quick_replies(alternatives, lang))
+    message = answers.aspect_message(service, aspect, lang, [*extra_quick_replies,
+                                                             *answers.alternative_quick_replies(alternatives, lang)])
     return Reply("answer", [message], lang, matches or [match_of(service)], text_fallback=message["text"],
                  alternatives=[match_of(s) for s in alternatives], aspect=aspect.value, **extra)
 
@@ -207,7 +229,7 @@ def answer_text(
     conversation = conversation or Context()
     understanding = engine.understand(text[:UNDERSTAND_CHARS])
     lang = language or texts.reply_language(understanding.language)
-    aspect, stated = detect_aspect(text), extract_facts(text)
+    aspect, stated, wants_place = detect_aspect(text), extract_facts(text), asks_where(text)
     facts = {**conversation.facts, **stated}
     found = matches_of(understanding, kb)
     base = dict(matches=found, intent=understanding.intent, confidence=understanding.confidence)
@@ -216,9 +238,10 @@ def answer_text(
         if aspect is None and stated:
             # Where the person lives asks where to go (「我住大甲 一定要跑到市區嗎」); anything else they say about
             # themselves bears on who qualifies (「我45歲 被資遣的」).
+            wants_place = wants_place or set(stated) <= LOCATION_FACTS
             aspect = Aspect.contact if set(stated) <= LOCATION_FACTS else Aspect.eligibility
-        return _answer_service(topic, aspect, lang, facts, state, [match_of(topic)],
-                               alternatives=conversation.others, intent=understanding.intent,
+        return _answer_service(topic, aspect, lang, facts, state, [match_of(topic)], geography=kb.geography,
+                               wants_place=wants_place, alternatives=conversation.others, intent=understanding.intent,
                                confidence=understanding.confidence)
     if understanding.kind == "answer" and found:
         top = found[0]
@@ -226,7 +249,8 @@ def answer_text(
             if understanding.also_answer and (second := published(kb, found[1].service_id)):
                 return pair_reply([service, second], lang, **base | {"matches": found[:2]})
             alternatives = [a for m in found[1:] if (a := published(kb, m.service_id)) and m.score >= ALTERNATIVE_CONFIDENCE]
-            return _answer_service(service, aspect, lang, facts, state, [top], alternatives=alternatives[:2],
+            return _answer_service(service, aspect, lang, facts, state, [top], geography=kb.geography,
+                                   wants_place=wants_place, alternatives=alternatives[:2],
                                    intent=understanding.intent, confidence=understanding.confidence)
         if top.service_id is None:
             body = messages.plan_item_text(kb.plan_item(top.title))
@@ -261,16 +285,28 @@ def _follows_up(topic: Service, text: str, understanding: Understanding, found: 
 
 
 def _answer_service(service: Service, aspect: Aspect | None, lang: str, facts: dict, state: UserState | None,
-                    matches: list[Match], *, alternatives: Sequence[Service] = (), **base) -> Reply:
-    """The answer about one service: the card, the asked part of it, or — asked "am I eligible?" — its
-    eligibility check, started with the facts already stated."""
+                    matches: list[Match], *, geography: Geography, wants_place: bool = False,
+                    alternatives: Sequence[Service] = (), **base) -> Reply:
+    """The answer about one service: the card, the asked part of it, where to go (the nearest service points once
+    the district is known; before that, where to go as the service lists it, with a button to share a location),
+    or — asked "am I eligible?" — its eligibility check, started with the facts already stated."""
+    district = facts.get("district") if facts.get("district") in geography.districts else None
+    nearby = nearest_to_district(geography, district, service.id) if district else []
+    if wants_place and nearby:
+        origin = geography.districts[district].label(messages.card_language(service, lang))
+        return places_reply(service, geography, nearby, lang, origin=origin, district=district, matches=matches, **base)
+    if wants_place and geography.offering(service.id):
+        share = [where.share_location_quick_reply(lang)]
+        return aspect_reply(service, aspect or Aspect.contact, lang, matches, alternatives=alternatives,
+                            extra_quick_replies=share, **base)
     if aspect is Aspect.eligibility and service.eligibility_check and state is not None:
         state.language = lang
         step = flows.start(state, service, facts)
         return Reply("answer", [step.message], step.language, matches, intent="eligibility", text_fallback=step.text,
                      aspect=aspect.value, confidence=base.get("confidence"))
     if aspect is None:
-        return card_reply(service, lang, matches, alternatives=alternatives, **base)
+        return card_reply(service, lang, matches, alternatives=alternatives, geography=geography, nearby=nearby,
+                          district=district, **base)
     return aspect_reply(service, aspect, lang, matches, alternatives=alternatives, **base)
 
 
@@ -414,7 +450,7 @@ def reply_to_postback(
 ) -> Reply:
     params = messages.parse_postback(data)
     state = flows.load_state(session, user)
-    context.load(state, kb, memory_minutes=get_settings().conversation_memory_minutes)  # forgets a quiet one
+    conversation = context.load(state, kb, memory_minutes=get_settings().conversation_memory_minutes)
     lang = texts.reply_language(language or params.get("l") or (state.language if state else None))
     if state is not None:
         state.language = lang
@@ -422,7 +458,10 @@ def reply_to_postback(
     timeout = get_settings().eligibility_check_timeout_minutes
     match action:
         case "svc" if service:
-            reply = card_reply(service, lang)
+            reply = card_reply(service, lang, geography=kb.geography)
+        case "where" if service:
+            reply = _answer_service(service, Aspect.contact, lang, conversation.facts, state, [match_of(service)],
+                                    geography=kb.geography, wants_place=True)
         case "plan" if item := next((p for p in kb.plan_items if p.id == params.get("p")), None):
             reply = Reply("answer", [messages.text_message(messages.plan_item_text(item), messages.navigation(lang))],
                           lang, [Match(None, item.name, item.agency, [item.name], 1.0)])
@@ -546,6 +585,38 @@ def forget_message(session: Session, message_id: str) -> int:
     return len(turns)
 
 
+# --- a shared location ----------------------------------------------------------------------------------------
+
+
+def reply_to_location(session: Session, point: Point, *, kb: KnowledgeBase, channel: str, user: str | None = None,
+                      language: str | None = None) -> Reply:
+    """A location the person shared: the nearest points for the conversation's service; without one, the question
+    which service (the services that have points). Of the location only its district is kept (for the next
+    question, like a district typed in words); the coordinates are neither stored nor logged."""
+    state = flows.load_state(session, user)
+    conversation = context.load(state, kb, memory_minutes=get_settings().conversation_memory_minutes)
+    lang = texts.reply_language(language or (state.language if state else None))
+    geo = kb.geography
+    district = geo.district_at(point)
+    topic = conversation.topic if conversation.topic and geo.offering(conversation.topic.id) else None
+    with_places = sorted((s for s in kb.published if geo.offering(s.id)), key=lambda s: -len(geo.offering(s.id)))
+    if not any(nearest(geo, point, s.id, limit=1) for s in with_places):  # abroad, or another county
+        outside = messages.text_message(texts.text("where_outside", lang).format(km=int(FAR_KM)), messages.navigation(lang))
+        reply = Reply("answer" if topic else "fallback", [outside], lang, [match_of(topic)] if topic else [])
+    elif topic and (found := nearest(geo, point, topic.id)):
+        reply = places_reply(topic, geo, found, lang, origin=texts.text("your_location", lang),
+                             district=district.name if district else None)
+    else:
+        reply = Reply("smalltalk", [where.choose_service_message(with_places[:8], lang)], lang, intent="location")
+    if state is not None:
+        state.language = lang
+    context.remember(state, services=[m.service_id for m in reply.matches if m.service_id], aspect=reply.aspect,
+                     facts={"district": district.name} if district else {})
+    _remember(session, state, reply)
+    log_turn(session, reply, channel=channel, user=user, text=None)
+    return reply
+
+
 # --- LINE events ----------------------------------------------------------------------------------------------
 
 
@@ -564,6 +635,9 @@ def respond_to_event(
             return reply_to_text(
                 session, message.text, kb=kb, engine=engine, channel="line", user=user, message_id=message.id
             )
+        case MessageEvent(message=LocationMessageContent() as message):
+            return reply_to_location(session, Point(lat=message.latitude, lon=message.longitude), kb=kb,
+                                     channel="line", user=user)
         case MessageEditedEvent():
             edited = getattr(event.message, "text", None)
             if edited:

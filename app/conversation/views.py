@@ -1,5 +1,7 @@
-"""`POST /api/ask` and `POST /api/postback`: the same pipeline as the webhook, as JSON (web simulator, console,
-evaluation, monitoring). A postback is what LINE sends when a button is tapped; the simulator sends the same."""
+"""`POST /api/ask`, `/api/postback` and `/api/location`: the same pipeline as the webhook, as JSON (web simulator,
+console, evaluation, monitoring). A postback is what LINE sends when a button is tapped, a location what it sends
+when someone shares where they are; the simulator sends the same. `GET /api/districts`: the districts the
+simulator offers as locations."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, field_validator
 
-from app.conversation.service import Reply, reply_to_postback, reply_to_text
+from app.conversation.service import Reply, reply_to_location, reply_to_postback, reply_to_text
 from app.db import session_scope
+from app.places.schemas import Point
 from app.privacy import pseudonymise
 from app.runtime import serving_content
 
@@ -94,3 +97,37 @@ async def postback(request: Request, body: PostbackRequest) -> AskResponse:
             )
 
     return to_response(await run_in_threadpool(run))
+
+
+class LocationRequest(BaseModel):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    user_id: str | None = Field(default=None, max_length=64, description="Keeps a conversation's state; stored hashed")
+    lang: str | None = Field(default=None, max_length=8, description="Reply language (zh-TW, en, id, vi, th)")
+
+
+@router.post("/location", response_model=AskResponse)
+async def location(request: Request, body: LocationRequest) -> AskResponse:
+    content = serving_content(request)
+
+    def run() -> Reply:
+        with session_scope() as session:
+            return reply_to_location(session, Point(lat=body.latitude, lon=body.longitude), kb=content.kb,
+                                     channel="api", user=pseudonymise(body.user_id), language=body.lang)
+
+    return to_response(await run_in_threadpool(run))
+
+
+class DistrictOut(BaseModel):
+    name: str
+    names: dict[str, str]
+    latitude: float
+    longitude: float
+
+
+@router.get("/districts", response_model=list[DistrictOut])
+def districts(request: Request) -> list[DistrictOut]:
+    """Taichung's districts with their centres (what "share my location" sends from the simulator)."""
+    geography = serving_content(request).kb.geography
+    return [DistrictOut(name=d.name, names=d.names, latitude=d.centre.lat, longitude=d.centre.lon)
+            for d in geography.districts.values()]

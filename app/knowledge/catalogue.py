@@ -9,12 +9,21 @@ from __future__ import annotations
 import html
 from itertools import groupby
 
-from app.knowledge.schemas import Service
+from app.knowledge.schemas import Benefit, Kind, Service
 from app.knowledge.service import KnowledgeBase
 
 
+def _period(benefit: Benefit) -> str:
+    if benefit.valid_from and benefit.valid_until:
+        return f"，{benefit.valid_from} 至 {benefit.valid_until}"
+    if benefit.valid_from:
+        return f"，{benefit.valid_from} 起"
+    return f"，至 {benefit.valid_until}" if benefit.valid_until else ""
+
+
 def _service_md(service: Service) -> list[str]:
-    lines = [f"### {service.title} (`{service.id}`, {service.status.value})", "", service.summary, ""]
+    kind = "，轉介其他機關" if service.kind is Kind.referral else ""
+    lines = [f"### {service.title} (`{service.id}`, {service.status.value}{kind})", "", service.summary, ""]
     sections = (("適用對象／資格", service.eligibility), ("申請步驟", service.steps), ("應備文件", service.documents),
                 ("注意", service.notes))
     for heading, items in sections:
@@ -23,7 +32,10 @@ def _service_md(service: Service) -> list[str]:
             lines += [f"**{heading}**", ""] + [f"{n}. {i}" if numbered else f"- {i}" for n, i in enumerate(items, 1)]
             lines.append("")
     if service.benefits:
-        lines += ["**金額**", ""] + [f"- {b.description}：{b.amount or '—'}（{b.year}）" for b in service.benefits] + [""]
+        lines += ["**金額**", ""] + [f"- {b.description}：{b.amount or '—'}（{b.year}{_period(b)}）"
+                                   f"{'' if b.confirmed else '【未確認】'}" for b in service.benefits] + [""]
+    if service.application_windows:
+        lines += ["**申請期間**", ""] + [f"- {w.label}：{w.opens} 至 {w.closes}" for w in service.application_windows] + [""]
     lines += ["**洽詢**", ""]
     for c in service.contacts:
         lines.append(f"- {c.name} " + " ".join(str(x) for x in (c.phone, c.url, c.address, c.hours) if x))

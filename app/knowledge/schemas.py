@@ -7,6 +7,8 @@ these models, so a file that does not validate never reaches a citizen.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -22,6 +24,28 @@ TRANSLATION_LANGS = ("en", "id", "vi", "th")
 # A Taiwanese phone number as a `tel:` URI accepts it: digits only, optional leading +886, optional extension after
 # a comma (the dialler pauses, then dials the extension). Short codes such as 1955 and 1999 are valid too.
 PHONE_RE = re.compile(r"^(\+886\d{7,10}|0\d{8,9}|0800\d{6}|1\d{3})(,\d{1,6})?$")
+
+
+def dialable(phone: str | None) -> str | None:
+    if phone is not None and not PHONE_RE.match(phone):
+        raise ValueError(f"phone {phone!r} is not a dialable Taiwanese number (digits, optional ',ext')")
+    return phone
+
+
+def known_languages(value: dict) -> dict:
+    unknown = set(value) - set(TRANSLATION_LANGS)
+    if unknown:
+        raise ValueError(f"unknown translation languages {sorted(unknown)}; use {TRANSLATION_LANGS}")
+    return value
+
+
+def backed_by_a_source(last_verified: dt.date, sources: list[Source]) -> None:
+    """A verification date must fall in the year of one of the sources that back it (the date a source was
+    published, or a call made that year), not be a day someone stamped on every file."""
+    years = {source.year for source in sources if source.year}
+    if years and last_verified.year not in years:
+        raise ValueError(f"last_verified {last_verified} is not backed by a source of {last_verified.year} "
+                         f"(sources are of {', '.join(map(str, sorted(years)))}); give the source that was checked")
 
 
 class Strict(BaseModel):
@@ -83,9 +107,41 @@ class Status(StrEnum):
 
 
 class Benefit(Strict):
+    """An amount a citizen can get (or a figure that binds them, such as the minimum wage). A figure that changes on
+    a date is written as two benefits, one `valid_until` the day before and one `valid_from` the day it changes;
+    the bot shows the ones in force on the day it answers. A figure nobody has confirmed yet is `confirmed: false`
+    (its amount may be missing): the card says so and gives the number to call."""
+
     description: NonEmpty
     amount: str | None = Field(default=None, description="As a citizen reads it, e.g. 'NT$5,000'")
     year: int = Field(ge=2000, le=2100, description="Year the amount applies to")
+    valid_from: dt.date | None = Field(default=None, description="First day the figure applies")
+    valid_until: dt.date | None = Field(default=None, description="Last day the figure applies")
+    confirmed: bool = Field(default=True, description="False while the figure (or whether it still applies) is unconfirmed")
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> Benefit:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError(f"benefit {self.description!r}: valid_until {self.valid_until} is before valid_from")
+        return self
+
+    def in_force(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_until is None or day <= self.valid_until)
+
+
+class ApplicationWindow(Strict):
+    """A period in which applications are accepted (「2026年第1期」). Kept as dates, not only in the steps' text, so the
+    bot can say whether it is open today and staff see windows that have closed."""
+
+    label: NonEmpty = Field(description="How people name it, e.g. 2026年第1期")
+    opens: dt.date
+    closes: dt.date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ApplicationWindow:
+        if self.closes < self.opens:
+            raise ValueError(f"window {self.label!r} closes before it opens")
+        return self
 
 
 class Contact(Strict):
@@ -98,9 +154,7 @@ class Contact(Strict):
     @field_validator("phone")
     @classmethod
     def _phone_is_dialable(cls, value: str | None) -> str | None:
-        if value is not None and not PHONE_RE.match(value):
-            raise ValueError(f"phone {value!r} is not a dialable Taiwanese number (digits, optional ',ext')")
-        return value
+        return dialable(value)
 
     @model_validator(mode="after")
     def _reachable(self) -> Contact:
@@ -150,18 +204,48 @@ class EligibilityQuestion(Strict):
     qualifying_answer: bool = True
     reason_if_not: NonEmpty = Field(description="Shown when the answer disqualifies, e.g. '本方案限 29 歲以下'")
     translations: dict[str, str] = Field(default_factory=dict, description="Question in en/id/vi/th")
+    reason_translations: dict[str, str] = Field(default_factory=dict, description="reason_if_not in en/id/vi/th")
     answered_by: FactRule | None = Field(default=None, description="A stated fact that answers it without asking")
+
+
+class TranslatedContact(Strict):
+    name: NonEmpty
+    hours: str | None = Field(default=None, description="The contact's opening hours, translated")
 
 
 class Translation(Strict):
     title: NonEmpty
+    agency: str | None = Field(default=None, description="The agency's name, where it is not 勞動部 or the bureau")
     summary: NonEmpty
     eligibility: list[NonEmpty] = Field(min_length=1)
     steps: list[NonEmpty] = Field(min_length=1)
     documents: list[NonEmpty] = Field(default_factory=list)
     notes: list[NonEmpty] = Field(default_factory=list)
     benefits: list[NonEmpty] = Field(default_factory=list, description="Each benefit's description, in order")
-    contacts: list[NonEmpty] = Field(default_factory=list, description="Each contact's name, in order")
+    contacts: list[NonEmpty | TranslatedContact] = Field(
+        default_factory=list, description="Each contact's name (or name and hours), in order")
+    application_windows: list[NonEmpty] = Field(default_factory=list, description="Each window's label, in order")
+    source_hash: str | None = Field(
+        default=None, description="Fingerprint of the Chinese text this was translated from (Service.fingerprint); "
+        "a different fingerprint means the Chinese changed since and the translation is stale")
+
+    def contact_name(self, index: int) -> str:
+        contact = self.contacts[index]
+        return contact if isinstance(contact, str) else contact.name
+
+    def contact_hours(self, index: int) -> str | None:
+        contact = self.contacts[index]
+        return None if isinstance(contact, str) else contact.hours
+
+
+class Kind(StrEnum):
+    service = "service"  # a service of 勞動部 or 臺中市政府勞工局
+    referral = "referral"  # another agency's matter that people bring to us: a short answer with where to go
+
+
+# A service whose newest source is older than this many years is shown with a warning to call first: nobody could
+# confirm that it still runs as described (the review found eight programmes known only from the 2020 plan).
+OLD_SOURCE_YEARS = 3
 
 
 class Service(Strict):
@@ -171,6 +255,7 @@ class Service(Strict):
     title: NonEmpty = Field(max_length=40)
     short_title: str | None = Field(default=None, max_length=20, description="For quick-reply labels (≤ 20 chars)")
     agency: NonEmpty
+    kind: Kind = Kind.service
     category: Category
     audience: list[Audience] = Field(min_length=1)
     summary: NonEmpty = Field(max_length=200)
@@ -184,24 +269,31 @@ class Service(Strict):
     sources: list[Source] = Field(default_factory=list)
     keywords: list[NonEmpty] = Field(default_factory=list, description="Domain terms for the segmentation dictionary")
     eligibility_check: list[EligibilityQuestion] = Field(default_factory=list)
-    last_verified: dt.date
+    application_windows: list[ApplicationWindow] = Field(default_factory=list)
+    last_verified: dt.date = Field(
+        description="When the content was last confirmed: the date of the newest source that backs it (or of a call "
+        "to the office); it must fall in the year of one of its sources")
     status: Status = Status.draft
     translations: dict[str, Translation] = Field(default_factory=dict)
 
     @field_validator("translations")
     @classmethod
     def _known_languages(cls, value: dict[str, Translation]) -> dict[str, Translation]:
-        unknown = set(value) - set(TRANSLATION_LANGS)
-        if unknown:
-            raise ValueError(f"unknown translation languages {sorted(unknown)}; use {TRANSLATION_LANGS}")
-        return value
+        return known_languages(value)
+
+    @model_validator(mode="after")
+    def _verified_by_a_source(self) -> Service:
+        backed_by_a_source(self.last_verified, self.sources)
+        return self
 
     @model_validator(mode="after")
     def _translations_line_up(self) -> Service:
-        """A translation's benefits and contact names stand for the service's, one for one, in order."""
+        """A translation's benefits, contact names and windows stand for the service's, one for one, in order."""
         for lang, translation in self.translations.items():
             for what, translated, original in (("benefits", translation.benefits, self.benefits),
-                                               ("contacts", translation.contacts, self.contacts)):
+                                               ("contacts", translation.contacts, self.contacts),
+                                               ("application_windows", translation.application_windows,
+                                                self.application_windows)):
                 if translated and len(translated) != len(original):
                     raise ValueError(f"translation {lang}: {len(translated)} {what} for the service's {len(original)}")
         return self
@@ -213,7 +305,8 @@ class Service(Strict):
                 what
                 for what, ok in (
                     ("eligibility", len(self.eligibility) >= 1),
-                    ("steps (≥ 2)", len(self.steps) >= 2),
+                    # a referral only says where to go; a service says how to get it
+                    ("steps (≥ 2)" if self.kind is Kind.service else "steps", len(self.steps) >= (2 if self.kind is Kind.service else 1)),
                     ("contacts", len(self.contacts) >= 1),
                     ("sources", len(self.sources) >= 1),
                 )
@@ -223,9 +316,51 @@ class Service(Strict):
                 raise ValueError(f"a published service needs {', '.join(missing)}")
         return self
 
+    @model_validator(mode="after")
+    def _dated_figures_kept_out_of_the_lead(self) -> Service:
+        """A figure that stops applying on a date lives in `benefits`, where the bot picks the one in force; written
+        into the title or summary it would still be shown after that date."""
+        for benefit in self.benefits:
+            if benefit.valid_until and benefit.amount:
+                figure = re.sub(r"^NT\$", "", benefit.amount.split("–")[0])
+                for field in ("title", "summary"):
+                    if figure and figure in getattr(self, field):
+                        raise ValueError(f"{field} names {figure}, a figure that ends on {benefit.valid_until}: "
+                                         "leave it to the benefits (the bot shows the one in force)")
+        return self
+
     @property
     def label(self) -> str:
         return self.short_title or self.title[:20]
+
+    @property
+    def source_years(self) -> set[int]:
+        return {source.year for source in self.sources if source.year}
+
+    def rests_on_old_sources(self, today: dt.date) -> bool:
+        """True when nothing newer than OLD_SOURCE_YEARS years backs the content."""
+        return self.last_verified.year < today.year - OLD_SOURCE_YEARS
+
+    def benefits_on(self, day: dt.date) -> list[tuple[int, Benefit]]:
+        """The benefits in force on `day`, with their index (translations line up by index)."""
+        return [(i, b) for i, b in enumerate(self.benefits) if b.in_force(day)]
+
+    def fingerprint(self) -> str:
+        """A short hash of the Chinese text translations are made from; it changes whenever that text does."""
+        translated = {
+            "title": self.title, "summary": self.summary, "eligibility": self.eligibility, "steps": self.steps,
+            "documents": self.documents, "notes": self.notes,
+            "benefits": [b.description for b in self.benefits],
+            "contacts": [[c.name, c.hours] for c in self.contacts],
+            "application_windows": [w.label for w in self.application_windows],
+            "eligibility_check": [[q.question, q.reason_if_not] for q in self.eligibility_check],
+        }
+        return hashlib.sha1(json.dumps(translated, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:12]
+
+    def stale_translations(self) -> list[str]:
+        """Languages whose translation was made from other Chinese text than today's (or was never stamped)."""
+        current = self.fingerprint()
+        return [lang for lang, t in self.translations.items() if t.source_hash != current]
 
 
 class IntentExamples(Strict):

@@ -67,11 +67,12 @@ MOL_WORK_PLAN_STRATEGIES: dict[str, tuple[str, ...]] = {
     "勞動及職業安全衛生研究業務": ("四",),
 }
 
-# 臺中: the table puts 推動中小企業工作環境輔導改善計畫 under 五 but gives it no 實施內容; the only text describing it is
-# strategy 四(二), which names it word for word. That sub-strategy is its strategy text (never another item's content).
+# 臺中: the table puts 推動中小企業工作環境輔導改善計畫 under 五 but its row has no 實施內容 cell; the only text describing
+# it is strategy 四(二), which names it word for word. That sub-strategy is its strategy text, and its sentence (without
+# the "(二)") is its content: what the seed says the item does. The next rows are other items, never its content.
 TAICHUNG_SME_ITEM = "推動中小企業工作環境輔導改善計畫"
 TAICHUNG_SHIFTED_LEFT_MEETING_ITEM = "推動製造業、營造業及綜合行業等各一場勞動行政業務與董事長有約座談會"
-TAICHUNG_ITEMS_WITHOUT_CONTENT = frozenset({TAICHUNG_SME_ITEM})
+TAICHUNG_CONTENT_FROM_STRATEGY = frozenset({TAICHUNG_SME_ITEM})
 TAICHUNG_STRATEGY_OVERRIDES: dict[str, tuple[str, str]] = {TAICHUNG_SME_ITEM: ("四", "二")}
 
 
@@ -404,8 +405,6 @@ def parse_taichung_plan(text: str, source_file: str = TAICHUNG_SEED) -> list[Pla
         content = clean_cell_text(row.cells[2])
         if not work_plan or not name:
             raise SeedFormatError(f"{source_file}:{row.line}: row without 工作計畫名稱 or 重要計畫項目: {row.cells}")
-        if not content and name not in TAICHUNG_ITEMS_WITHOUT_CONTENT:
-            raise SeedFormatError(f"{source_file}:{row.line}: {name} has no 實施內容")
         if work_plan not in by_heading:
             raise SeedFormatError(f"{source_file}:{row.line}: work plan {work_plan!r} matches no strategy heading")
         if name in TAICHUNG_STRATEGY_OVERRIDES:
@@ -413,6 +412,10 @@ def parse_taichung_plan(text: str, source_file: str = TAICHUNG_SEED) -> list[Pla
             strategy = strategies[numeral].point_text(point)
         else:
             strategy = by_heading[work_plan].text()
+        if not content and name in TAICHUNG_CONTENT_FROM_STRATEGY:
+            content = re.sub(r"^[（(][一二三四五六七八九十]+[）)]", "", strategy.splitlines()[-1])
+        if not content:
+            raise SeedFormatError(f"{source_file}:{row.line}: {name} has no 實施內容")
         items.append(
             PlanItem(
                 id=f"tc-{len(items) + 1:02d}",

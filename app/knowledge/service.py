@@ -12,7 +12,9 @@ import yaml
 from sqlmodel import Session, col, select
 
 from app.knowledge.models import AuditLog, ContentRevision, Example, ServiceDraft, ServiceVersion
-from app.knowledge.schemas import IntentExamples, PlanItem, Service, Status
+from app.knowledge.schemas import IntentExamples, Kind, PlanItem, Service, Status
+from app.knowledge.staleness import RetiredNumber, load_retired_numbers, retired_numbers_in
+from app.places.service import Geography, load_geography
 from app.db import utcnow
 
 PLAN_ITEMS_FILE = "plan_items.json"
@@ -32,6 +34,8 @@ class KnowledgeBase:
     services: tuple[Service, ...]  # every service, drafts included; use `published` for answering
     service_examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service id → phrasings
     intent_examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # greeting/thanks/… → phrasings
+    geography: Geography = field(default_factory=Geography)  # districts and service points (not in `version`:
+    # they do not change what the index learns)
 
     @property
     def published(self) -> tuple[Service, ...]:
@@ -123,15 +127,26 @@ def check_references(kb: KnowledgeBase) -> None:
         raise KnowledgeError(f"intents for unknown services: {sorted(orphans)}")
 
 
+def check_numbers(kb: KnowledgeBase, retired: list[RetiredNumber]) -> None:
+    """No published service sends people to a number that must no longer be given (knowledge/retired_numbers.yaml)."""
+    for service in kb.services:
+        if service.status is Status.published and (gone := retired_numbers_in(service, retired)):
+            raise KnowledgeError(f"service {service.id} lists {', '.join(r.phone for r in gone)}, which must no longer "
+                                 f"be given for {gone[0].was}: {gone[0].instead}")
+
+
 def load_from_files(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
     service_examples, intent_examples = load_examples(intents_dir)
+    services = tuple(load_services(knowledge_dir))
     kb = KnowledgeBase(
         plan_items=tuple(load_plan_items(knowledge_dir)),
-        services=tuple(load_services(knowledge_dir)),
+        services=services,
         service_examples=service_examples,
         intent_examples=intent_examples,
+        geography=load_geography(knowledge_dir, {s.id for s in services}),
     )
     check_references(kb)
+    check_numbers(kb, load_retired_numbers(knowledge_dir))
     return kb
 
 
@@ -198,6 +213,7 @@ def load_from_database(session: Session, knowledge_dir: Path) -> KnowledgeBase:
         services=tuple(sorted(services, key=lambda s: s.id)),
         service_examples={k: tuple(v) for k, v in by_service.items() if k in known},
         intent_examples={k: tuple(v) for k, v in by_intent.items()},
+        geography=load_geography(knowledge_dir, known),
     )
 
 
@@ -398,12 +414,20 @@ def _without_empty(value):
 
 def service_yaml(data: dict) -> str:
     """A service as a knowledge/services/<id>.yaml file: schema field order, empty optional fields left out."""
-    service = Service.model_validate(data)
+    return _dump(file_layout(Service.model_validate(data)))
+
+
+def file_layout(service: Service) -> dict:
+    """The service as its file holds it: schema field order; unset fields and the defaults people never write
+    (`kind: service`, `confirmed: true`) left out."""
     dumped = _without_empty(service.model_dump(mode="json"))
+    for benefit in dumped.get("benefits", []):
+        if benefit.get("confirmed") is True:
+            del benefit["confirmed"]
     out: dict = {}
     for key in Service.model_fields:
         value = dumped.get(key, {} if key == "translations" else None)  # `translations: {}` marks "not yet"
-        if value is None:
+        if value is None or (key == "kind" and value == Kind.service):
             continue
         if key in FLOW_LISTS:
             value = _Flow(value)
@@ -412,7 +436,23 @@ def service_yaml(data: dict) -> str:
         elif key == "last_verified":
             value = service.last_verified
         out[key] = value
-    return _dump(out)
+    return out
+
+
+def write_service_file(path: Path, service: Service) -> None:
+    path.write_text(_dump(file_layout(service)), encoding="utf-8")
+
+
+def mark_translations_current(path: Path, langs: list[str] | None = None) -> list[str]:
+    """Record that the service's translations (all, or `langs`) were made from its Chinese text as it is now, after
+    a translator brought them up to date. Returns the languages marked."""
+    service = load_service_file(path)
+    fingerprint = service.fingerprint()
+    marked = [lang for lang in service.translations if langs is None or lang in langs]
+    for lang in marked:
+        service.translations[lang].source_hash = fingerprint
+    write_service_file(path, service)
+    return marked
 
 
 def examples_yaml(texts: list[str], *, service_id: str | None = None, intent: str | None = None) -> str:

@@ -134,6 +134,12 @@ _FILLER = (
 TOPIC_SWITCH = ("另外", "對了", "对了", "換個問題", "另一個問題", "想再問", "another question", "different question",
                 "something else", "selain itu", "pertanyaan lain", "câu hỏi khác", "hỏi thêm chuyện khác", "อีกเรื่อง",
                 "อีกคำถาม", "isa pang tanong")
+# Asking where a place is, or which one is nearest (「最近的調解地點在哪」, 「去市府太遠」, "nearest office"): answered
+# with the nearest service points when the person's district or location is known. Not 「最近」 alone (also
+# "lately") nor "gần" alone (as in "gần đây", lately).
+WHERE = ("在哪", "哪裡", "哪里", "地點", "地址", "最近的", "附近", "離我", "近一點", "比較近", "太遠", "很遠", "跑到", "where",
+         "nearest", "near me", "closest", "close to", "nearby", "address", "location", "di mana", "dimana", "terdekat",
+         "dekat", "alamat", "lokasi", "ở đâu", "gần nhất", "gần nhà", "địa chỉ", "ที่ไหน", "ใกล้", "ที่อยู่", "saan", "malapit")
 _PUNCTUATION_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -203,6 +209,11 @@ def detect_aspect(text: str) -> Aspect | None:
 def switches_topic(text: str) -> bool:
     folded = _fold(text)
     return any(_found(form, folded) for marker in TOPIC_SWITCH for form in _forms(marker))
+
+
+def asks_where(text: str) -> bool:
+    folded = _fold(text)
+    return any(_found(form, folded) for cue in WHERE for form in _forms(cue))
 
 
 def follow_up_only(text: str, extra_phrases: tuple[str, ...] = ()) -> bool:

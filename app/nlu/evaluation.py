@@ -42,6 +42,11 @@ class Question:
     text: str
     expected: str  # service id or "out_of_scope"
     lang: str
+    also: tuple[str, ...] = ()  # other services that answer it as well
+
+    @property
+    def acceptable(self) -> tuple[str, ...]:
+        return (self.expected, *self.also)
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,12 @@ class Prediction:
     services: tuple[str, ...]  # ranked; the first is the one it would answer with
     declined: bool  # fell back (ours only)
     confident: bool  # answered outright rather than asking to clarify
-    rank_of_expected: int | None  # 1-based, over the full ranking; None when absent
+    rank_of_expected: int | None  # 1-based, over the full ranking, of the best-ranked acceptable service; None when absent
 
 
 def load_questions(path: Path = DEV_SET) -> list[Question]:
-    return [Question(str(q["text"]), str(q["expected"]), str(q["lang"])) for q in yaml.safe_load(path.read_text("utf-8"))]
+    return [Question(str(q["text"]), str(q["expected"]), str(q["lang"]), tuple(map(str, q.get("also", []))))
+            for q in yaml.safe_load(path.read_text("utf-8"))]
 
 
 # --- systems -----------------------------------------------------------------------------------------------------
@@ -77,12 +83,12 @@ def engine_predict(engine: NluEngine, kb: KnowledgeBase) -> Callable[[Question],
         routed = understanding.kind in ("answer", "clarify")
         ranked = [c.target for c in understanding.candidates] if routed else []
         full = [c.target for c in engine.ranking(question.text) if target_kind(c.target) in (SERVICE, PLAN)]
-        expected = f"{SERVICE}:{question.expected}"
+        ranks = [full.index(f"{SERVICE}:{a}") + 1 for a in question.acceptable if f"{SERVICE}:{a}" in full]
         return Prediction(
             services=tuple(name if target_kind(t) == SERVICE else t for t in ranked for name in [target_name(t)]),
             declined=not routed,
             confident=understanding.kind == "answer",
-            rank_of_expected=full.index(expected) + 1 if expected in full else None,
+            rank_of_expected=min(ranks) if ranks else None,
         )
 
     return predict
@@ -98,9 +104,9 @@ def _ranked_services(ranked_targets: Sequence[tuple[str, str]], covering: dict[s
     return services
 
 
-def _baseline_prediction(services: list[str], expected: str) -> Prediction:
-    rank = services.index(expected) + 1 if expected in services else None
-    return Prediction(tuple(services), declined=False, confident=True, rank_of_expected=rank)
+def _baseline_prediction(services: list[str], question: Question) -> Prediction:
+    ranks = [services.index(a) + 1 for a in question.acceptable if a in services]
+    return Prediction(tuple(services), declined=False, confident=True, rank_of_expected=min(ranks) if ranks else None)
 
 
 def bm25_plan_items_baseline(kb: KnowledgeBase) -> Callable[[Question], Prediction]:
@@ -116,7 +122,7 @@ def bm25_plan_items_baseline(kb: KnowledgeBase) -> Callable[[Question], Predicti
 
     def predict(question: Question) -> Prediction:
         order = np.argsort(-bm25.get_scores(words(question.text)), kind="stable")
-        return _baseline_prediction(_ranked_services([("plan", items[i].name) for i in order], covering), question.expected)
+        return _baseline_prediction(_ranked_services([("plan", items[i].name) for i in order], covering), question)
 
     return predict
 
@@ -138,7 +144,7 @@ def minilm_baseline(kb: KnowledgeBase) -> Callable[[Question], Prediction]:
 
     def predict(question: Question) -> Prediction:
         _, rows = index.search(encoders.encode(model, [question.text]), len(texts))
-        return _baseline_prediction(_ranked_services([hits[i] for i in rows[0]], covering), question.expected)
+        return _baseline_prediction(_ranked_services([hits[i] for i in rows[0]], covering), question)
 
     return predict
 
@@ -152,10 +158,11 @@ def score(questions: Sequence[Question], predictions: Sequence[Prediction], kb: 
     out_of_scope = [(q, p) for q, p in zip(questions, predictions) if q.expected == OUT_OF_SCOPE]
 
     def top_k(q: Question, p: Prediction, k: int) -> bool:
-        return not p.declined and q.expected in p.services[:k]
+        return not p.declined and any(a in p.services[:k] for a in q.acceptable)
 
     def via_plan_items(q: Question, p: Prediction) -> bool:
-        return not p.declined and bool(p.services) and bool(plan_items.get(p.services[0], set()) & plan_items[q.expected])
+        return not p.declined and bool(p.services) and bool(
+            plan_items.get(p.services[0], set()) & set().union(*(plan_items.get(a, set()) for a in q.acceptable)))
 
     def share(values: Sequence[bool]) -> float:
         return round(sum(values) / len(values), 4) if values else 0.0

@@ -45,6 +45,22 @@ _DISTRICT_RE = re.compile(
     + r"|(?<=[住在籍])(?:" + "|".join(sorted(_AMBIGUOUS_SHORT)) + ")"
 )
 
+# Romanised names (Taichung's Hanyu Pinyin), as migrant workers write them: read only beside a word that makes them
+# a place ("in Shalu", "di Fengyuan", "Dali District"), since "daya" and "dali" are words too.
+DISTRICT_ROMAN = {
+    "中區": "Central", "東區": "East", "南區": "South", "西區": "West", "北區": "North", "西屯區": "Xitun",
+    "南屯區": "Nantun", "北屯區": "Beitun", "豐原區": "Fengyuan", "東勢區": "Dongshi", "大甲區": "Dajia",
+    "清水區": "Qingshui", "沙鹿區": "Shalu", "梧棲區": "Wuqi", "后里區": "Houli", "神岡區": "Shengang",
+    "潭子區": "Tanzi", "大雅區": "Daya", "新社區": "Xinshe", "石岡區": "Shigang", "外埔區": "Waipu", "大安區": "Da'an",
+    "烏日區": "Wuri", "大肚區": "Dadu", "龍井區": "Longjing", "霧峰區": "Wufeng", "太平區": "Taiping", "大里區": "Dali",
+    "和平區": "Heping",
+}
+_BY_ROMAN = {roman.lower(): name for name, roman in DISTRICT_ROMAN.items() if len(roman) > 5 or name[:-1] not in "中東南西北"}
+_ROMAN_RE = re.compile(
+    r"(?:\b(?:in|at|near|from|di|ke|dekat|dari|ở|tại|gần|sa)\s+(" + "|".join(map(re.escape, _BY_ROMAN)) + r")\b)"
+    r"|(?:\b(" + "|".join(map(re.escape, _BY_ROMAN)) + r")\s+(?:district|distrik|dist\.))"
+)
+
 _AGE_RES = (
     re.compile(r"(\d{1,2})\s*(?:歲|岁|y/?o\b|years?\s*old|yrs?\s*old|tuổi|tuoi|tahun|taon|ปี)"),
     re.compile(r"(?:age|aged|umur|usia|edad|อายุ)\s*(\d{1,2})\b"),
@@ -109,6 +125,8 @@ def extract_facts(text: str) -> Facts:
     if match := _DISTRICT_RE.search(text):
         name = match.group(0)
         facts["district"] = name if name in TAICHUNG_DISTRICTS else name + "區"
+    elif match := _ROMAN_RE.search(folded):
+        facts["district"] = _BY_ROMAN[match.group(1) or match.group(2)]
     in_taichung = "district" in facts or bool(_TAICHUNG_RE.search(folded))
     if in_taichung:
         facts["in_taichung"] = True

@@ -10,7 +10,10 @@
   const input = document.getElementById("text");
   const language = document.getElementById("lang");
   const USER_KEY = "laborbot-simulator-user";
+  // The menu button's label per reply language; the menu opens in the language the conversation is in.
+  const MENU_LABELS = { "zh-TW": "選單", en: "Menu", id: "Menu", vi: "Menu", th: "เมนู" };
   let busy = false;
+  let replyLanguage = null;
 
   // A conversation's state (an eligibility check under way) is kept per user id, so the page keeps one.
   function newUserId() {
@@ -66,7 +69,41 @@
     if (!action) return;
     if (action.type === "postback") sendPostback(action.data, action.displayText || action.text);
     else if (action.type === "message") sendText(action.text);
+    else if (action.type === "location") openPlacePicker();
   }
+
+  // --- sharing a location: LINE sends the phone's position; here a district's centre or typed coordinates ---------
+
+  const picker = document.getElementById("place-picker");
+  const districtSelect = document.getElementById("district");
+  const coordinates = document.getElementById("coordinates");
+
+  async function openPlacePicker() {
+    if (!districtSelect.options.length) {
+      const response = await fetch("/api/districts");
+      if (response.ok) {
+        for (const district of await response.json()) {
+          const option = el("option", "", district.name);
+          option.value = `${district.latitude},${district.longitude}`;
+          districtSelect.appendChild(option);
+        }
+      }
+    }
+    coordinates.value = "";
+    picker.showModal();
+  }
+
+  picker.addEventListener("close", () => {
+    if (picker.returnValue !== "send" || busy) return;
+    const typed = coordinates.value.split(",").map((part) => Number(part.trim()));
+    const [latitude, longitude] = typed.length === 2 && typed.every(Number.isFinite)
+      ? typed : districtSelect.value.split(",").map(Number);
+    if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) return;
+    setQuickReplies([]);
+    const label = coordinates.value.trim() ? `📍 ${latitude}, ${longitude}` : `📍 ${districtSelect.selectedOptions[0].textContent}`;
+    addUserBubble(label);
+    call("/api/location", { latitude, longitude });
+  });
 
   // --- the conversation --------------------------------------------------------------------------------------
 
@@ -101,10 +138,12 @@
   }
 
   function showReply(reply) {
+    replyLanguage = reply.language;
     for (const message of reply.messages) {
       const row = el("div", "row bot");
       row.appendChild(el("div", "avatar", "勞"));
-      const content = message.type === "flex" ? renderFlex(message) : renderText(message);
+      const content = message.type === "flex" ? renderFlex(message)
+        : message.type === "location" ? renderLocation(message) : renderText(message);
       row.appendChild(content);
       append(row);
     }
@@ -141,6 +180,17 @@
     }
     bubble.appendChild(document.createTextNode(message.text.slice(last)));
     return bubble;
+  }
+
+  // A location message: LINE shows a map preview that opens the map; here a card with the map link.
+  function renderLocation(message) {
+    const card = el("a", "bubble location");
+    card.href = `https://www.google.com/maps/search/?api=1&query=${message.latitude},${message.longitude}`;
+    card.target = "_blank";
+    card.rel = "noopener";
+    card.appendChild(el("strong", "", "📍 " + message.title));
+    card.appendChild(el("span", "", message.address));
+    return card;
   }
 
   // --- Flex messages → HTML ----------------------------------------------------------------------------------
@@ -282,9 +332,14 @@
     input.value = "";
     sendText(text);
   });
-  document.getElementById("menu").addEventListener("click", () => sendText("選單"));
+  document.getElementById("menu").addEventListener("click", () => {
+    const lang = language.value || replyLanguage || "zh-TW";
+    sendPostback("a=menu&l=" + encodeURIComponent(lang), MENU_LABELS[lang] || MENU_LABELS["zh-TW"]);
+  });
+  document.getElementById("share-location").addEventListener("click", openPlacePicker);
   document.getElementById("restart").addEventListener("click", () => {
     userId = newUserId();
+    replyLanguage = null;
     log.replaceChildren(el("div", "hint", "已用新的使用者重新開始。"));
     setQuickReplies([]);
   });
