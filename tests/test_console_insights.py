@@ -108,9 +108,9 @@ def test_publishing_rules_are_explained_in_words(kb):
 
 
 def turn(session: Session, text: str, kind: str = "fallback", *, days_ago: float = 0, language: str = "zh-TW",
-         candidates: list | None = None) -> ConversationTurn:
+         candidates: list | None = None, intent: str | None = None) -> ConversationTurn:
     row = ConversationTurn(channel="line", text=mask_personal_data(text), kind=kind, language=language, candidates=candidates or [],
-                           created_at=utcnow() - dt.timedelta(days=days_ago))
+                           created_at=utcnow() - dt.timedelta(days=days_ago), intent=intent)
     session.add(row)
     session.flush()
     return row
@@ -127,6 +127,7 @@ def test_unanswered_questions_are_grouped_by_similarity_with_counts_and_dates(se
     turn(session, "很久以前的問題", days_ago=40)
     turn(session, "老闆欠薪水怎麼辦")  # already an example phrasing: staff have dealt with it
     turn(session, "您好", "smalltalk")
+    turn(session, "汽車牌照稅要怎麼繳", intent="out_of_scope")  # told it is another agency's: not left unanswered
 
     groups = service.unanswered_groups(session, days=30)
     titles = [g.title for g in groups]
@@ -139,6 +140,7 @@ def test_unanswered_questions_are_grouped_by_similarity_with_counts_and_dates(se
     assert dispatch.reasons == {"clarify": 1} and dispatch.suggested_service == "dispatch-workers"
     assert next(g for g in groups if g.title == "老闆欠薪怎麼辦").reasons == {"thumbs_down": 1}
     assert "很久以前的問題" not in titles and "老闆欠薪水怎麼辦" not in titles and "您好" not in titles
+    assert "汽車牌照稅要怎麼繳" not in titles
 
 
 def test_a_group_made_an_example_leaves_the_list(session):

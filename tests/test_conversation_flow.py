@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlmodel import select
+
 from app.config import get_settings
 from app.conversation import flows, messages
-from app.conversation.models import UserState
+from app.conversation.models import ConversationTurn, UserState
 from app.db import session_scope, utcnow
 from app.knowledge.service import load_from_files
 from app.privacy import pseudonymise
@@ -68,6 +70,11 @@ def test_answering_every_question_yes_qualifies_with_next_steps(client, line):
     assert "04-2222-5153 分機 230" in verdict
     assert any(a.get("uri") == "tel:0422225153,230" for a in actions(result["contents"]))
     assert state_of(user).flow is None  # finished: the next message is a new question
+    # For the statistics: one service shown, then the steps of one check — not a question answered per step
+    with session_scope() as session:
+        kinds = session.exec(select(ConversationTurn.kind).where(ConversationTurn.user_pseudonym == pseudonymise(user))
+                             .order_by(ConversationTurn.id)).all()
+    assert kinds == ["answer"] + ["flow"] * (len(service.eligibility_check) + 1)
 
 
 def test_a_disqualifying_answer_says_why_and_what_to_try(client, line):

@@ -69,9 +69,13 @@ def test_greetings_in_the_users_language(client, line, lang, greeting):
     assert texts.category_label("migrant", lang) in [i["action"]["label"] for i in reply["quickReply"]["items"]]
 
 
-def test_fallback_in_the_users_language(client, line):
+def test_another_agencys_matter_is_said_to_be_one_in_the_users_language(client, line):
     reply = only_message(say(client, line, "Berapa harga tiket kereta ke Taipei besok?", user=new_user()))
-    assert reply["text"] == texts.text("fallback", "id")
+    assert reply["text"] == texts.text("elsewhere", "id")
+    # not the "I am not sure" of a labour question the bot cannot place
+    assert texts.text("elsewhere", "zh-TW") != texts.text("fallback", "zh-TW")
+    reply = only_message(say(client, line, "汽車牌照稅要怎麼繳", user=new_user()))
+    assert "其他機關的業務" in reply["text"] and "1999" in reply["text"] and "沒有把握" not in reply["text"]
 
 
 def test_menu_topic_in_vietnamese_lists_vietnamese_services_first(client, line):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import yaml
 from pydantic import ValidationError
+from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from app.conversation import messages
@@ -23,6 +24,7 @@ from app.db import TAIPEI, utcnow
 from app.knowledge.models import AuditLog, Example, ServiceDraft, ServiceVersion
 from app.knowledge.schemas import AGENCY_MOL, AGENCY_TAICHUNG, Audience, Category, Service, Translation
 from app.knowledge.service import KnowledgeBase, latest_versions
+from app.nlu.documents import OUT_OF_SCOPE
 
 # Taiwan has kept UTC+8 without daylight saving since 1979; staff read every date and time in it.
 
@@ -497,6 +499,8 @@ def unanswered_groups(session: Session, *, days: int = 30, limit_turns: int = 50
             .where(
                 ConversationTurn.created_at >= since,
                 col(ConversationTurn.kind).in_(("fallback", "clarify")),
+                # another agency's matter was answered as such (pointed elsewhere): not a question left unanswered
+                or_(col(ConversationTurn.intent).is_(None), col(ConversationTurn.intent) != OUT_OF_SCOPE),
                 col(ConversationTurn.text).is_not(None),
             )
             .order_by(col(ConversationTurn.id).desc())

@@ -263,6 +263,9 @@ def answer_text(
     if understanding.intent is None:  # unsure, not another agency's matter: the closest services are a tap away
         close = [s for m in found if m.score >= SUGGESTION_SCORE and (s := published(kb, m.service_id))]
         return fallback_reply(lang, suggestions=close[:2], **base)
+    if understanding.intent == OUT_OF_SCOPE:  # another agency's matter: say so, not "I am unsure"
+        message = messages.text_message(texts.text("elsewhere", lang), messages.navigation(lang))
+        return Reply("fallback", [message], lang, **base)
     return fallback_reply(lang, **base)
 
 
@@ -559,13 +562,16 @@ def _record_feedback(session: Session, user: str | None, service_id: str, helpfu
 def log_turn(
     session: Session, reply: Reply, *, channel: str, user: str | None, text: str | None, message_id: str | None = None
 ) -> ConversationTurn:
+    # The steps of an eligibility check follow one question through; they are not questions answered. (A typed
+    # question that starts a check, 「我26歲 符合嗎」, is one: it carries the aspect it asked.)
+    step = reply.intent == "eligibility" and reply.aspect is None
     turn = ConversationTurn(
         channel=channel,
         user_pseudonym=user,
         line_message_id=message_id,
         text=mask_personal_data(text) if text else None,
         language=reply.language,
-        kind=reply.kind,
+        kind="flow" if step else reply.kind,
         intent=reply.intent,
         service_id=reply.service_id,
         candidates=[m.service_id or m.title for m in [*reply.matches, *reply.alternatives][:3]],

@@ -50,6 +50,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "th": "ขออภัย ผมไม่แน่ใจและไม่อยากให้ข้อมูลผิด\n• ปัญหาเรื่องงาน: สายด่วน 1955 (ฟรี 24 ชม. มีภาษาไทย)\n"
         "• เรื่องอื่นของเมืองไถจง: 1999",
     },
+    "elsewhere": {
+        "zh-TW": "這件事是其他機關的業務，不歸勞工局或勞動部管，我這裡沒有那邊的資料，不想給您錯的答案 🙏\n"
+        "・臺中市的市政問題：打臺中市民專線 1999，會幫您轉到負責的單位\n・工作、薪水、勞保等勞動問題：1955（免付費、24 小時）或直接問我",
+        "en": "This is handled by another agency, not the labour authorities, so I have no reliable information on it.\n"
+        "• Taichung city matters: call the city hotline 1999, which connects you to the office in charge\n"
+        "• Work, wages, labour insurance: 1955 (free, 24 h, English available), or ask me",
+        "id": "Ini urusan instansi lain, bukan instansi ketenagakerjaan, jadi saya tidak punya informasi yang pasti.\n"
+        "• Urusan kota Taichung: telepon 1999, akan disambungkan ke bagian yang menangani\n"
+        "• Kerja, gaji, asuransi tenaga kerja: 1955 (gratis, 24 jam, bahasa Indonesia), atau tanya saya",
+        "vi": "Việc này do cơ quan khác phụ trách, không phải cơ quan lao động, nên tôi không có thông tin chính xác.\n"
+        "• Việc của thành phố Đài Trung: gọi 1999, sẽ được chuyển đến nơi phụ trách\n"
+        "• Việc làm, tiền lương, bảo hiểm lao động: 1955 (miễn phí, 24 giờ, có tiếng Việt), hoặc hỏi tôi",
+        "th": "เรื่องนี้เป็นงานของหน่วยงานอื่น ไม่ใช่หน่วยงานแรงงาน ผมจึงไม่มีข้อมูลที่แน่นอน\n"
+        "• เรื่องของเมืองไถจง: โทร 1999 จะต่อไปยังหน่วยงานที่รับผิดชอบ\n"
+        "• เรื่องงาน ค่าจ้าง ประกันแรงงาน: 1955 (ฟรี 24 ชม. มีภาษาไทย) หรือถามผมได้เลย",
+    },
     "media": {
         "zh-TW": "我目前只看得懂文字喔 🙏 請用文字描述您的問題，例如「老闆欠薪怎麼辦」，或輸入「選單」看看我能幫什麼。",
         "en": "I can only read text for now. Please describe your question in words, or type \"menu\".",
