@@ -126,3 +126,30 @@ def test_the_menu_button_keeps_the_language_of_the_conversation(browser_page):
     assert page.locator(".row.user .bubble:text-is('Menu')").count() == 1
     assert page.locator(".bubble.text:has-text('想了解哪一類服務')").count() == 0  # not switched to Chinese
     assert seen.errors == [] and seen.outside_requests == []
+
+
+def test_a_long_card_is_shown_from_its_title_above_the_quick_replies_and_rated_once(browser_page):
+    page, seen = browser_page
+    page.goto(seen.base_url + "/try")
+    page.click("#restart")
+    page.fill("#text", "臺中青年就業獎勵金")
+    page.click("#send")
+    card = page.locator(".flex-bubble").last
+    card.wait_for()
+    page.locator(".quick .chip").first.wait_for()
+    log_box, header = page.locator("#log").bounding_box(), card.locator(".flex-block.header").bounding_box()
+    quick_box = page.locator("#quick").bounding_box()
+    # the card's title is in view, and nothing of the log lies under the quick-reply bar
+    assert log_box["y"] <= header["y"] < log_box["y"] + log_box["height"]
+    assert log_box["y"] + log_box["height"] <= quick_box["y"] + 1
+    assert page.locator(".meta").count() == 0  # the debug line is for staff (?debug=1) only
+    helpful = card.locator("button.flex-button:text-is('👍 有幫助')")
+    helpful.click()
+    page.locator(".bubble.text:has-text('謝謝')").last.wait_for()
+    assert helpful.is_disabled() and card.locator("button.flex-button:text-is('👎 沒幫助')").is_disabled()
+    page.goto(seen.base_url + "/try?debug=1")
+    page.fill("#text", "老闆欠薪三個月怎麼辦")
+    page.click("#send")
+    page.locator(".meta").first.wait_for()
+    assert "answer" in page.locator(".meta").first.inner_text()
+    assert seen.errors == [] and seen.outside_requests == []

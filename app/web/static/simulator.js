@@ -12,6 +12,7 @@
   const USER_KEY = "laborbot-simulator-user";
   // The menu button's label per reply language; the menu opens in the language the conversation is in.
   const MENU_LABELS = { "zh-TW": "選單", en: "Menu", id: "Menu", vi: "Menu", th: "เมนู" };
+  const DEBUG = new URLSearchParams(location.search).has("debug");
   let busy = false;
   let replyLanguage = null;
 
@@ -139,19 +140,27 @@
 
   function showReply(reply) {
     replyLanguage = reply.language;
+    let first = null;
     for (const message of reply.messages) {
       const row = el("div", "row bot");
+      first = first || row;
       row.appendChild(el("div", "avatar", "勞"));
       const content = message.type === "flex" ? renderFlex(message)
         : message.type === "location" ? renderLocation(message) : renderText(message);
       row.appendChild(content);
       append(row);
     }
-    const top = reply.matches[0];
-    const meta = [reply.kind, reply.language, top ? `${top.service_id || top.title} (${top.score.toFixed(2)})` : ""];
-    append(el("div", "meta", meta.filter(Boolean).join(" · ")));
+    if (DEBUG) {  // what the bot decided, for staff trying it out (?debug=1); citizens do not see it
+      const top = reply.matches[0];
+      const meta = [reply.kind, reply.language, top ? `${top.service_id || top.title} (${top.score.toFixed(2)})` : ""];
+      append(el("div", "meta", meta.filter(Boolean).join(" · ")));
+    }
     const last = reply.messages[reply.messages.length - 1];
     setQuickReplies((last && last.quickReply && last.quickReply.items) || []);
+    // The quick-reply bar has just taken its room: show the reply from its start (a long card from its title),
+    // or, when it fits, all of it above the bar.
+    if (first && log.scrollHeight - first.offsetTop > log.clientHeight) log.scrollTop = first.offsetTop - 8;
+    else log.scrollTop = log.scrollHeight;
   }
 
   function setQuickReplies(items) {
@@ -296,9 +305,23 @@
       if (/^https?:/i.test(uri)) { node.target = "_blank"; node.rel = "noopener noreferrer"; }
     } else {
       node.type = "button";
-      node.addEventListener("click", () => runAction(button.action));
+      node.addEventListener("click", () => {
+        // 👍/👎 rate an answer once: both buttons of that card are spent, as the thanks says
+        if (isFeedback(button.action)) {
+          const bubble = node.closest(".flex-bubble");
+          for (const other of bubble ? bubble.querySelectorAll("button.flex-button") : [node]) {
+            if (other.dataset.feedback) other.disabled = true;
+          }
+        }
+        runAction(button.action);
+      });
+      if (isFeedback(button.action)) node.dataset.feedback = "1";
     }
     return node;
+  }
+
+  function isFeedback(action) {
+    return action.type === "postback" && /(^|&)a=fb(&|$)/.test(action.data || "");
   }
 
   function renderSeparator(separator) {
