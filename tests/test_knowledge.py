@@ -15,8 +15,12 @@ from app.knowledge.service import KnowledgeError, load_from_files, load_service_
 
 ROOT = Path(__file__).resolve().parents[1]
 KB = load_from_files(ROOT / "knowledge", ROOT / "intents")
-# The most asked services answer migrant workers in their language too (issue: wages owed, mediation, injury, 1955).
-MUST_TRANSLATE = {"wages-unpaid", "dispute-mediation", "occupational-injury", "hotline-1955"}
+# The most asked services answer migrant workers in their language too: wages owed, mediation, injury, 1955, and
+# every topic migrant workers ask about (minimum wage, hours and overtime, complaints, the wage arrears fund,
+# dismissal, labour insurance, a withheld passport).
+MUST_TRANSLATE = {"wages-unpaid", "dispute-mediation", "occupational-injury", "hotline-1955", "minimum-wage",
+                  "working-hours", "labour-standards-complaint", "wage-arrears-fund", "severance-dismissal",
+                  "labour-insurance", "passport-withheld"}
 
 
 def test_every_service_file_validates_and_is_named_by_its_id():
