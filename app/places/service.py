@@ -40,9 +40,6 @@ class Geography:
             return Point(lat=place.location.lat, lon=place.location.lon)
         return self.districts[place.district].centre
 
-    def approximate(self, place: Place) -> bool:
-        return place.location.approximate
-
     def offering(self, service_id: str) -> list[Place]:
         return [p for p in self.places if service_id in p.services]
 
@@ -65,7 +62,7 @@ def distance_km(a: Point, b: Point) -> float:
 
 def nearest(geo: Geography, origin: Point, service_id: str, limit: int = 3) -> list[Nearby]:
     """The `limit` places offering the service, nearest first; places further than FAR_KM are left out."""
-    found = [Nearby(p, distance_km(origin, geo.point_of(p)), geo.approximate(p)) for p in geo.offering(service_id)]
+    found = [Nearby(p, distance_km(origin, geo.point_of(p)), p.location.approximate) for p in geo.offering(service_id)]
     found.sort(key=lambda n: (n.km, n.place.id))
     return [n for n in found if n.km <= FAR_KM][:limit]
 
