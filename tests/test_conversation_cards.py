@@ -116,7 +116,8 @@ def test_translated_service_card_speaks_the_users_language():
     assert service.translations["id"].title in shown
     assert texts.text("h_eligibility", "id") in shown and texts.text("h_steps", "id") in shown
     assert "Biro Tenaga Kerja Kota Taichung（臺中市政府勞工局）" in shown
-    assert card["altText"].startswith(service.translations["id"].title)
+    translation = service.translations["id"]
+    assert card["altText"].startswith(f"{translation.title}: {translation.summary[:20]}")  # a Latin colon in Latin text
     assert texts.text("see_1955", "id") not in " ".join(shown)  # nothing to apologise for: it is translated
 
 

@@ -444,7 +444,7 @@ def service_card(service: Service, lang: str, *, closest: str | None = None) -> 
     lead, rest = _card_sections(service, fields, lang, card_lang, compact=False, closest=closest)
     if bubble_bytes(_body(lead + rest)) > BUBBLE_BYTES * 0.8:
         lead, rest = _card_sections(service, fields, lang, card_lang, compact=True, closest=closest)
-    alt = fit(f"{fields['title']}：{fields['summary']}", ALT_TEXT_CHARS)
+    alt = fit(fields["title"] + ("：" if card_lang == "zh-TW" else ": ") + fields["summary"], ALT_TEXT_CHARS)
     bubble = {"type": "bubble", "size": "giga", "header": header, "body": _body(lead + rest), "footer": footer}
     if bubble_bytes(bubble) <= BUBBLE_BYTES:
         return {"type": "flex", "altText": alt, "contents": bubble, "quickReply": {"items": navigation(lang)}}
