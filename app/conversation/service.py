@@ -50,7 +50,7 @@ from app.nlu.facts import extract_facts
 from app.nlu.language import detect_language
 from app.nlu.service import NluEngine, Understanding
 from app.places.schemas import Point
-from app.places.service import FAR_KM, Geography, Nearby, nearest, nearest_to_district
+from app.places.service import FAR_KM, Geography, Nearby, distance_km, nearest, nearest_to_district
 from app.privacy import mask_personal_data, pseudonymise
 
 log = logging.getLogger(__name__)
@@ -605,14 +605,14 @@ def reply_to_location(session: Session, point: Point, *, kb: KnowledgeBase, chan
     geo = kb.geography
     district = geo.district_at(point)
     topic = conversation.topic if conversation.topic and geo.offering(conversation.topic.id) else None
-    with_places = sorted((s for s in kb.published if geo.offering(s.id)), key=lambda s: -len(geo.offering(s.id)))
-    if not any(nearest(geo, point, s.id, limit=1) for s in with_places):  # abroad, or another county
+    if all(distance_km(point, geo.point_of(p)) > FAR_KM for p in geo.places):  # abroad, or another county
         outside = messages.text_message(texts.text("where_outside", lang).format(km=int(FAR_KM)), messages.navigation(lang))
         reply = Reply("answer" if topic else "fallback", [outside], lang, [match_of(topic)] if topic else [])
     elif topic and (found := nearest(geo, point, topic.id)):
         reply = places_reply(topic, geo, found, lang, origin=texts.text("your_location", lang),
                              district=district.name if district else None)
-    else:
+    else:  # which service? those with the most points first
+        with_places = sorted((s for s in kb.published if geo.offering(s.id)), key=lambda s: -len(geo.offering(s.id)))
         reply = Reply("smalltalk", [where.choose_service_message(with_places[:8], lang)], lang, intent="location")
     if state is not None:
         state.language = lang

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -100,24 +101,28 @@ def phones_in_text(service: Service) -> list[str]:
     return found
 
 
-def retired_numbers_in(service: Service, retired: list[RetiredNumber]) -> list[RetiredNumber]:
-    listed = {(c.phone or "").split(",")[0] for c in service.contacts} | {p.split(",")[0] for p in phones_in_text(service)}
+def retired_numbers_in(service: Service, retired: list[RetiredNumber], in_text: list[str] | None = None
+                       ) -> list[RetiredNumber]:
+    """The retired numbers a service lists, in a contact or in its text (`in_text`: its phones_in_text, if known)."""
+    in_text = phones_in_text(service) if in_text is None else in_text
+    listed = {(c.phone or "").split(",")[0] for c in service.contacts} | {p.split(",")[0] for p in in_text}
     return [r for r in retired if r.phone in listed]
 
 
 def _phone_findings(service: Service, retired: list[RetiredNumber]) -> list[Finding]:
+    in_text = phones_in_text(service)
     findings = [Finding(Problem.phone, f"{r.phone}（{r.was}）不應再提供：{r.instead}（{r.source}）")
-                for r in retired_numbers_in(service, retired)]
+                for r in retired_numbers_in(service, retired, in_text)]
     for contact in service.contacts:
         if contact.phone and contact.phone.startswith("09"):
             findings.append(Finding(Problem.phone, f"{contact.name} 是手機號碼 {contact.phone}：私人號碼常換，請確認仍由承辦單位使用"))
-    for number in phones_in_text(service):
+    for number in in_text:
         if not PHONE_RE.match(number):
             findings.append(Finding(Problem.phone, f"內文的號碼 {number} 位數不對，撥不通"))
     return findings
 
 
-def review_service(service: Service, today: dt.date, retired: list[RetiredNumber] = ()) -> ServiceReview:
+def review_service(service: Service, today: dt.date, retired: Sequence[RetiredNumber] = ()) -> ServiceReview:
     age = (today - service.last_verified).days
     findings: list[Finding] = []
     if service.rests_on_old_sources(today):
@@ -140,7 +145,7 @@ def review_service(service: Service, today: dt.date, retired: list[RetiredNumber
     return ServiceReview(service.id, service.title, service.status, service.last_verified, age, findings)
 
 
-def review(services: list[Service], today: dt.date, retired: list[RetiredNumber] = ()) -> list[ServiceReview]:
+def review(services: list[Service], today: dt.date, retired: Sequence[RetiredNumber] = ()) -> list[ServiceReview]:
     """Every service with what to re-check, oldest-verified first."""
     reviews = [review_service(s, today, retired) for s in services]
     return sorted(reviews, key=lambda r: (-r.age_days, r.service_id))
