@@ -1,5 +1,9 @@
-"""Staff accounts and sign-in: argon2 hashes, the database-backed login lock, signed sessions that end when they
-should, the account rules that keep at least one admin, and `python -m app create-user` reading stdin."""
+"""Staff accounts and sign-in: argon2 hashes, the database-backed login lock (per account, per account and known
+address, per address; holding under parallel guesses), signed sessions that end when they should (logout too), the
+account rules that keep at least one admin, and `python -m app create-user` reading stdin.
+
+SQLite by default; with TEST_DATABASE_URL set, PostgreSQL in a schema of its own that is dropped afterwards.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,15 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel, create_engine, select
 
 import app.conversation.models  # noqa: F401  (tables on the metadata)
 from app.config import Settings
@@ -22,18 +30,35 @@ from app.knowledge.models import AuditLog
 
 ROOT = Path(__file__).resolve().parents[1]
 IP = "192.0.2.10"
-SETTINGS = Settings(session_secret="unit-test-secret", console_login_max_failures=5, console_login_window_minutes=15)
+OFFICE = "192.0.2.200"  # where chen.mei signed in before
+SETTINGS = Settings(session_secret="unit-test-secret", console_login_max_failures=5, console_login_window_minutes=15,
+                    console_login_max_failures_per_ip=30)
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
 @pytest.fixture
 def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'accounts.db'}")
+    schema = None
+    if POSTGRES_URL.startswith("postgresql"):
+        schema = f"accounts_{uuid.uuid4().hex[:12]}"
+        admin_engine = create_engine(POSTGRES_URL)
+        with admin_engine.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        # Enough connections for the parallel guesses below.
+        engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=20,
+                               max_overflow=40)
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'accounts.db'}")
     SQLModel.metadata.create_all(engine)
     with Session(engine) as db:
         auth.create_user(db, "Chen.Mei", "correct horse battery", StaffRole.admin, "cli")
         db.commit()
     yield engine
     engine.dispose()
+    if schema:
+        with admin_engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin_engine.dispose()
 
 
 @pytest.fixture
@@ -42,9 +67,14 @@ def session(engine):
         yield db
 
 
-def sign_in(engine, username: str, password: str, ip: str = IP) -> StaffUser:
-    """As the login page does it: each attempt in its own transaction."""
-    return auth.sign_in(username, password, ip, SETTINGS, engine)
+def sign_in(engine, username: str, password: str, ip: str = IP, settings: Settings = SETTINGS) -> StaffUser:
+    """As the login page does it: each attempt in its own transactions."""
+    return auth.sign_in(username, password, ip, settings, engine)
+
+
+def failures(session: Session) -> int:
+    session.expire_all()
+    return len(session.exec(select(LoginAttempt).where(LoginAttempt.succeeded == False)).all())  # noqa: E712
 
 
 def test_passwords_are_stored_as_argon2id_hashes(session):
@@ -83,21 +113,110 @@ def test_five_failures_lock_the_username_even_with_the_right_password(engine, se
     assert [a.succeeded for a in session.exec(select(LoginAttempt))] == [False] * 5
 
 
-def test_five_failures_from_one_ip_lock_that_ip_for_every_username(engine):
-    for name in ("a1", "b2", "c3", "d4", "e5"):
+def test_colleagues_typos_at_one_office_address_do_not_lock_anyone_else_out(engine):
+    for name in ("a1", "b2", "c3", "d4", "e5", "f6", "g7"):
         with pytest.raises(auth.LoginFailed):
             sign_in(engine, name, "guess")
+    assert sign_in(engine, "chen.mei", "correct horse battery").username == "chen.mei"
+
+
+def test_password_spraying_from_one_address_stops_at_the_per_address_ceiling(engine, session):
+    spraying = Settings(session_secret="unit-test-secret", console_login_max_failures_per_ip=8)
+    for n in range(8):
+        with pytest.raises(auth.LoginFailed):
+            sign_in(engine, f"staff{n}", "Summer2026!", settings=spraying)
     with pytest.raises(auth.LoginLocked):
-        sign_in(engine, "chen.mei", "correct horse battery")
-    assert sign_in(engine, "chen.mei", "correct horse battery", "192.0.2.99")
+        sign_in(engine, "chen.mei", "correct horse battery", settings=spraying)
+    assert sign_in(engine, "chen.mei", "correct horse battery", "192.0.2.99", settings=spraying)
+    # A success for one account does not reset the address's count for the others.
+    with pytest.raises(auth.LoginLocked):
+        sign_in(engine, "staff9", "Summer2026!", settings=spraying)
+    assert failures(session) == 8
+
+
+def test_guesses_from_elsewhere_do_not_lock_a_user_out_where_they_signed_in_before(engine):
+    sign_in(engine, "chen.mei", "correct horse battery", OFFICE)
+    for n in range(5):
+        with pytest.raises(auth.LoginFailed):
+            sign_in(engine, "chen.mei", "wrong password", f"203.0.113.{n}")
+    with pytest.raises(auth.LoginLocked):
+        sign_in(engine, "chen.mei", "correct horse battery", "203.0.113.77")  # any new address: locked
+    assert sign_in(engine, "chen.mei", "correct horse battery", OFFICE)  # at the office: not
+
+
+def test_guesses_at_a_known_address_lock_that_address(engine):
+    sign_in(engine, "chen.mei", "correct horse battery", OFFICE)
+    for _ in range(5):
+        with pytest.raises(auth.LoginFailed):
+            sign_in(engine, "chen.mei", "wrong password", OFFICE)
+    with pytest.raises(auth.LoginLocked):
+        sign_in(engine, "chen.mei", "correct horse battery", OFFICE)
 
 
 def test_the_lock_lifts_when_the_failures_age_out_of_the_window(engine, session):
     long_ago = utcnow() - dt.timedelta(minutes=16)
     session.add_all(LoginAttempt(username="chen.mei", ip=IP, succeeded=False, at=long_ago) for _ in range(5))
     session.commit()
-    assert auth.lock_minutes(session, "chen.mei", IP, SETTINGS) is None
     assert sign_in(engine, "chen.mei", "correct horse battery")
+
+
+def test_a_locked_attempt_is_not_recorded(engine, session):
+    for _ in range(5):
+        with pytest.raises(auth.LoginFailed):
+            sign_in(engine, "chen.mei", "typo")
+    for _ in range(3):
+        with pytest.raises(auth.LoginLocked):
+            sign_in(engine, "chen.mei", "typo")
+    assert failures(session) == 5
+
+
+PARALLEL = 40
+
+
+def guess_in_parallel(engine, monkeypatch, attempts: list[tuple[str, str]], settings: Settings = SETTINGS):
+    """Every (username, address) guess at once, from threads released together; returns how many passwords were
+    checked and the outcomes."""
+    checked = []
+    verify = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda h, p: checked.append(1) or verify(h, p))
+    start = threading.Barrier(len(attempts))
+
+    def guess(attempt: tuple[str, str]) -> str:
+        start.wait()
+        try:
+            sign_in(engine, attempt[0], "wrong password", attempt[1], settings)
+        except (auth.LoginFailed, auth.LoginLocked) as refused:
+            return type(refused).__name__
+        return "signed in"
+
+    with ThreadPoolExecutor(len(attempts)) as pool:
+        outcomes = list(pool.map(guess, attempts))
+    return len(checked), outcomes
+
+
+# When every guess is recorded before any is counted (PostgreSQL, many connections), none is checked at all.
+
+
+def test_parallel_guesses_at_one_account_check_at_most_the_limit(engine, session, monkeypatch):
+    checked, outcomes = guess_in_parallel(engine, monkeypatch, [("chen.mei", IP)] * PARALLEL)
+    assert checked <= 5 and outcomes.count("LoginFailed") == checked
+    assert outcomes.count("LoginLocked") == PARALLEL - checked
+    assert failures(session) == checked  # the refused ones left no row behind: no lock longer than earned
+
+
+def test_parallel_guesses_from_many_addresses_check_at_most_the_limit(engine, session, monkeypatch):
+    attempts = [("chen.mei", f"198.51.100.{n}") for n in range(PARALLEL)]
+    checked, outcomes = guess_in_parallel(engine, monkeypatch, attempts)
+    assert checked <= 5 and outcomes.count("LoginLocked") == PARALLEL - checked
+    assert failures(session) == checked
+
+
+def test_parallel_spraying_from_one_address_checks_at_most_the_ceiling(engine, session, monkeypatch):
+    spraying = Settings(session_secret="unit-test-secret", console_login_max_failures_per_ip=8)
+    attempts = [(f"staff{n}", IP) for n in range(PARALLEL)]
+    checked, outcomes = guess_in_parallel(engine, monkeypatch, attempts, spraying)
+    assert checked <= 8 and outcomes.count("LoginLocked") == PARALLEL - checked
+    assert failures(session) == checked
 
 
 def test_a_success_starts_the_count_again(engine):
@@ -134,6 +253,14 @@ def test_session_cookie_is_signed_expires_and_ends_when_the_epoch_moves(session)
 
     auth.reset_password(session, user.id, "a brand new password", "chen.mei")  # ends every session of the user
     assert auth.session_user(session, signed_in) is None
+
+
+def test_signing_out_ends_the_session_on_the_server(session):
+    user = session.exec(select(StaffUser)).one()
+    signed_in = auth.ConsoleSession.signed_in(user)
+    auth.sign_out(session, signed_in)
+    assert auth.session_user(session, signed_in) is None
+    assert auth.session_user(session, auth.ConsoleSession.signed_in(user)).id == user.id  # the next login works
 
 
 def test_csrf_token_must_match_the_session(session):

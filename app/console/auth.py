@@ -1,8 +1,8 @@
 """Who may use the console: staff accounts, argon2 passwords, login throttling, signed session cookies, CSRF.
 
 The session lives in a signed cookie (itsdangerous): the user id, the user's session epoch (raised to end every
-session of a user at once) and a per-session CSRF token that every form carries back. Failed logins are stored in the
-database, so a lock holds across server processes and restarts.
+session of a user at once: at logout, and when a password or role changes) and a per-session CSRF token that every
+form carries back. Failed logins are stored in the database, so a lock holds across server processes and restarts.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from app.config import Settings
 from app.console.models import LoginAttempt, StaffRole, StaffUser
-from app.db import session_scope, utcnow
+from app.db import as_utc, session_scope, utcnow
 from app.knowledge.models import AuditLog
 
 COOKIE_NAME = "console_session"
@@ -72,75 +72,90 @@ def normalise_username(username: str) -> str:
 
 
 # --- Throttling ----------------------------------------------------------------------------------------------------
+#
+# Three counts of failures within the window decide whether a password is checked at all:
+# - a username from any address it has not signed in from before: CONSOLE_LOGIN_MAX_FAILURES over every address, so
+#   guessing one account from many addresses gets no further than from one;
+# - a username from an address it signed in from before (the staff member's office): the same number, but for that
+#   (username, address) pair only, so guesses from elsewhere do not lock the staff member out at their own desk;
+# - one address over every username: CONSOLE_LOGIN_MAX_FAILURES_PER_IP, against password spraying. It is far higher
+#   because a whole office shares one address: one person's typos must not lock their colleagues out.
+# A username's failures count since its last successful login. An address's do not: one account's success says
+# nothing about the guesses at the others.
 
 
-def _failures_since_last_success(session: Session, column, value: str, since: dt.datetime) -> list[dt.datetime]:
-    last_success = session.exec(
-        select(func.max(LoginAttempt.at)).where(column == value, col(LoginAttempt.succeeded).is_(True))
-    ).one()
-    start = max(since, last_success) if last_success else since
-    rows = session.exec(
-        select(LoginAttempt.at).where(column == value, col(LoginAttempt.succeeded).is_(False), LoginAttempt.at > start)
-    ).all()
-    return sorted(rows)
+def _failures(session: Session, *conditions, since: dt.datetime, exclude: int | None) -> list[dt.datetime]:
+    query = select(LoginAttempt.at).where(*conditions, col(LoginAttempt.succeeded).is_(False), LoginAttempt.at > since)
+    if exclude is not None:
+        query = query.where(LoginAttempt.id != exclude)
+    return sorted(as_utc(at) for at in session.exec(query))
 
 
-def lock_minutes(session: Session, username: str, ip: str, settings: Settings) -> int | None:
-    """Minutes until a login for this username or from this IP is allowed again, or None when it is allowed now."""
+def _counts(session: Session, username: str, ip: str, settings: Settings,
+            exclude: int | None) -> list[tuple[list[dt.datetime], int]]:
+    """(failures, how many are allowed) for the username's count that applies here and for the address."""
+    since = utcnow() - dt.timedelta(minutes=settings.console_login_window_minutes)
+    succeeded = (LoginAttempt.username == username, col(LoginAttempt.succeeded).is_(True))
+    last_success = session.exec(select(func.max(LoginAttempt.at)).where(*succeeded)).one()
+    user_since = max(since, as_utc(last_success)) if last_success else since
+    known_address = session.exec(select(LoginAttempt.id).where(*succeeded, LoginAttempt.ip == ip).limit(1)).first()
+    by_user = [LoginAttempt.username == username] + ([LoginAttempt.ip == ip] if known_address is not None else [])
+    return [
+        (_failures(session, *by_user, since=user_since, exclude=exclude), settings.console_login_max_failures),
+        (_failures(session, LoginAttempt.ip == ip, since=since, exclude=exclude),
+         settings.console_login_max_failures_per_ip),
+    ]
+
+
+def _lock_minutes(counts: list[tuple[list[dt.datetime], int]], settings: Settings) -> int | None:
+    """Minutes until a login is allowed again, or None when it is allowed now."""
     window = dt.timedelta(minutes=settings.console_login_window_minutes)
     now = utcnow()
     remaining = dt.timedelta(0)
-    for column, value in ((LoginAttempt.username, username), (LoginAttempt.ip, ip)):
-        failures = _failures_since_last_success(session, column, value, now - window)
-        if len(failures) >= settings.console_login_max_failures:
+    for failures, allowed in counts:
+        if len(failures) >= allowed:
             # Unlocks when enough of the counted failures have aged out of the window.
-            release = failures[-settings.console_login_max_failures] + window
-            remaining = max(remaining, release - now)
+            remaining = max(remaining, failures[-allowed] + window - now)
     return max(1, math.ceil(remaining.total_seconds() / 60)) if remaining > dt.timedelta(0) else None
 
 
-def attempts_left(session: Session, username: str, ip: str, settings: Settings) -> int:
-    since = utcnow() - dt.timedelta(minutes=settings.console_login_window_minutes)
-    used = max(
-        len(_failures_since_last_success(session, LoginAttempt.username, username, since)),
-        len(_failures_since_last_success(session, LoginAttempt.ip, ip, since)),
-    )
-    return max(0, settings.console_login_max_failures - used)
+def sign_in(username: str, password: str, ip: str, settings: Settings, engine: Engine | None = None) -> StaffUser:
+    """The user whose password this is; raises LoginLocked without checking the password while a lock holds.
 
-
-def authenticate(session: Session, username: str, password: str, ip: str, settings: Settings) -> StaffUser:
-    """The user whose password this is; raises LoginLocked before checking anything while the lock holds.
-
-    A locked attempt is not recorded, so hammering a locked account does not extend the lock.
+    Insert first, then count: the attempt is committed (as a failure until the password proves right) before the
+    failures are counted, and every attempt counts the others' rows. Of any number of parallel guesses, only those
+    that see fewer failures than the limit get their password checked, and each later one sees the earlier ones:
+    at most the limit are checked, on PostgreSQL as on SQLite, with no lock held while argon2 runs.
+    A locked attempt's row is deleted again, so hammering a locked account does not extend the lock.
     """
-    username = normalise_username(username)[:80]
-    session.exec(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - ATTEMPT_RETENTION))
-    minutes = lock_minutes(session, username, ip, settings)
+    username, ip = normalise_username(username)[:80], ip[:64]
+    with session_scope(engine) as session:
+        session.exec(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - ATTEMPT_RETENTION))
+        attempt = LoginAttempt(username=username, ip=ip, succeeded=False)
+        session.add(attempt)
+        session.flush()
+        attempt_id = attempt.id
+    with session_scope(engine) as session:
+        minutes = _lock_minutes(_counts(session, username, ip, settings, exclude=attempt_id), settings)
+        if minutes is not None:
+            session.exec(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+        user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+        password_hash = user.password_hash if user else _DUMMY_HASH
     if minutes is not None:
         raise LoginLocked(minutes)
-    user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
-    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    succeeded = bool(user and user.active and valid)
-    session.add(LoginAttempt(username=username, ip=ip, succeeded=succeeded))
-    session.flush()
-    if not succeeded:
-        raise LoginFailed(attempts_left(session, username, ip, settings))
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    session.add(user)
-    return user
-
-
-def sign_in(username: str, password: str, ip: str, settings: Settings, engine: Engine | None = None) -> StaffUser:
-    """`authenticate` in a transaction of its own that is committed even when the password is wrong: a failure that
-    was rolled back would never count towards the lock."""
+    valid = verify_password(password_hash, password)
     with session_scope(engine) as session:
-        try:
-            return authenticate(session, username, password, ip, settings)
-        except LoginFailed as failed:
-            refusal = failed
-    raise refusal
+        user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+        # The hash compared: a password changed meanwhile is not signed in with the old one.
+        if user and user.active and valid and user.password_hash == password_hash:
+            session.get(LoginAttempt, attempt_id).succeeded = True
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            user.last_login_at = utcnow()
+            session.add(user)
+            return user
+        left = min(allowed - len(failures) for failures, allowed in _counts(session, username, ip, settings, None))
+    raise LoginFailed(max(0, left))
 
 
 # --- Sessions and CSRF ---------------------------------------------------------------------------------------------
@@ -182,6 +197,14 @@ def decode_session(cookie: str | None, settings: Settings) -> ConsoleSession | N
 
 def csrf_matches(data: ConsoleSession | None, submitted: str | None) -> bool:
     return bool(data and submitted) and secrets.compare_digest(data.csrf_token, submitted)
+
+
+def sign_out(session: Session, data: ConsoleSession | None) -> None:
+    """Ends the session on the server too, so a copy of the cookie taken before logout is refused after it. The
+    cookie holds no session id of its own, so this ends the user's sessions in other browsers as well."""
+    if (user := session_user(session, data)) is not None:
+        user.session_epoch += 1
+        session.add(user)
 
 
 def session_user(session: Session, data: ConsoleSession | None) -> StaffUser | None:

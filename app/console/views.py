@@ -31,6 +31,7 @@ from app.knowledge.models import ServiceDraft
 from app.knowledge.schemas import TRANSLATION_LANGS, Service, Status
 from app.knowledge.service import ContentError
 from app.knowledge.staleness import load_retired_numbers
+from app.web.security import is_https
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
@@ -148,7 +149,7 @@ class ConsoleRoute(APIRoute):
                     path=auth.COOKIE_PATH,
                     httponly=True,
                     samesite="lax",
-                    secure=settings.session_cookie_secure,
+                    secure=settings.session_cookie_secure or is_https(request.scope),
                 )
             response.headers.update(SECURITY_HEADERS)
             return response
@@ -238,6 +239,8 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    with session_scope() as session:
+        auth.sign_out(session, request.state.console)
     request.state.console = auth.ConsoleSession.anonymous()
     return redirect("/console/login")
 

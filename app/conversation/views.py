@@ -1,28 +1,86 @@
 """`POST /api/ask`, `/api/postback` and `/api/location`: the same pipeline as the webhook, as JSON (web simulator,
 console, evaluation, monitoring). A postback is what LINE sends when a button is tapped, a location what it sends
 when someone shares where they are; the simulator sends the same. `GET /api/districts`: the districts the
-simulator offers as locations."""
+simulator offers as locations.
+
+The API is anonymous, so it never acts as a LINE user: its `user_id` is pseudonymised in a namespace of its own, and a
+caller who sends a LINE user's id starts a conversation of its own. Each conversation call stores a turn, so a client
+address gets `API_ASK_PER_MINUTE` of them.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from app.config import get_settings
 from app.conversation.service import Reply, reply_to_location, reply_to_postback, reply_to_text
 from app.db import session_scope
 from app.places.schemas import Point
 from app.privacy import pseudonymise
 from app.runtime import serving_content
+from app.web.security import BODY_LIMITS, ClientRateLimiter
 
-router = APIRouter(prefix="/api", tags=["api"])
+# What every /api route may answer besides 200 and FastAPI's own 422.
+API_ERRORS = {
+    400: {"description": "The body is not UTF-8, or its JSON cannot be parsed (e.g. nested too deep)"},
+    413: {"description": f"The body is larger than {BODY_LIMITS['/api']} bytes; refused before it is read"},
+    503: {"description": "Content is still loading after a start; retry in a few seconds"},
+}
+router = APIRouter(prefix="/api", tags=["api"], responses=API_ERRORS)
+LIMITED = {429: {"description": "Too many calls from this address (API_ASK_PER_MINUTE); see Retry-After"}}
+_limiter = ClientRateLimiter()
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-class AskRequest(BaseModel):
+def clean_text(value: str) -> str:
+    """NUL cannot be stored in PostgreSQL text, and a lone surrogate (a broken \\ud800 escape) cannot be encoded as
+    UTF-8. Neither is something a person typed, so the question is answered as meant: NUL is dropped and a lone
+    surrogate becomes U+FFFD, instead of refusing a message over an invisible character."""
+    return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+def _cleaned(value, depth: int = 0):
+    """Every string of a request body, cleaned before validation: a 422 echoes what it refused, and could not encode a
+    lone surrogate either. Our requests are flat; whatever is nested deeper than this is refused anyway."""
+    if depth > 8:
+        return None
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_cleaned(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {_cleaned(key, depth + 1): _cleaned(item, depth + 1) for key, item in value.items()}
+    return value
+
+
+class ApiRequest(BaseModel):
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data):
+        return _cleaned(data)
+
+
+def within_rate_limit(request: Request) -> None:
+    wait = _limiter.retry_after(request.client.host if request.client else "", get_settings().api_ask_per_minute)
+    if wait is not None:
+        raise HTTPException(429, "請求太頻繁，請稍後再試。Too many requests; retry later.",
+                            headers={"Retry-After": str(wait)})
+
+
+def api_user(user_id: str | None) -> str | None:
+    """The API's own pseudonym: never the one a LINE user with this raw id has."""
+    return pseudonymise(user_id, namespace="api")
+
+
+class AskRequest(ApiRequest):
     text: str = Field(min_length=1, max_length=5000, description="What the citizen typed (LINE allows 5,000 chars)")
-    user_id: str | None = Field(default=None, max_length=64, description="Keeps a conversation's state; stored hashed")
+    user_id: str | None = Field(default=None, max_length=64,
+                                      description="Keeps a conversation's state; stored hashed, apart from LINE users")
     lang: str | None = Field(default=None, max_length=8, description="Reply language (zh-TW, en, id, vi, th)")
 
     @field_validator("text")
@@ -61,7 +119,7 @@ def to_response(reply: Reply) -> AskResponse:
     )
 
 
-@router.post("/ask", response_model=AskResponse)
+@router.post("/ask", response_model=AskResponse, responses=LIMITED, dependencies=[Depends(within_rate_limit)])
 async def ask(request: Request, body: AskRequest) -> AskResponse:
     content = serving_content(request)
 
@@ -73,47 +131,49 @@ async def ask(request: Request, body: AskRequest) -> AskResponse:
                 kb=content.kb,
                 engine=content.engine,
                 channel="api",
-                user=pseudonymise(body.user_id),
+                user=api_user(body.user_id),
                 language=body.lang,
             )
 
     return to_response(await run_in_threadpool(run))
 
 
-class PostbackRequest(BaseModel):
+class PostbackRequest(ApiRequest):
     data: str = Field(min_length=1, max_length=300, description="The tapped button's postback data (LINE allows 300)")
-    user_id: str | None = Field(default=None, max_length=64, description="Keeps a conversation's state; stored hashed")
+    user_id: str | None = Field(default=None, max_length=64,
+                                      description="Keeps a conversation's state; stored hashed, apart from LINE users")
     lang: str | None = Field(default=None, max_length=8, description="Reply language (zh-TW, en, id, vi, th)")
 
 
-@router.post("/postback", response_model=AskResponse)
+@router.post("/postback", response_model=AskResponse, responses=LIMITED, dependencies=[Depends(within_rate_limit)])
 async def postback(request: Request, body: PostbackRequest) -> AskResponse:
     content = serving_content(request)
 
     def run() -> Reply:
         with session_scope() as session:
             return reply_to_postback(
-                session, body.data, kb=content.kb, channel="api", user=pseudonymise(body.user_id), language=body.lang
+                session, body.data, kb=content.kb, channel="api", user=api_user(body.user_id), language=body.lang
             )
 
     return to_response(await run_in_threadpool(run))
 
 
-class LocationRequest(BaseModel):
+class LocationRequest(ApiRequest):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
-    user_id: str | None = Field(default=None, max_length=64, description="Keeps a conversation's state; stored hashed")
+    user_id: str | None = Field(default=None, max_length=64,
+                                      description="Keeps a conversation's state; stored hashed, apart from LINE users")
     lang: str | None = Field(default=None, max_length=8, description="Reply language (zh-TW, en, id, vi, th)")
 
 
-@router.post("/location", response_model=AskResponse)
+@router.post("/location", response_model=AskResponse, responses=LIMITED, dependencies=[Depends(within_rate_limit)])
 async def location(request: Request, body: LocationRequest) -> AskResponse:
     content = serving_content(request)
 
     def run() -> Reply:
         with session_scope() as session:
             return reply_to_location(session, Point(lat=body.latitude, lon=body.longitude), kb=content.kb,
-                                     channel="api", user=pseudonymise(body.user_id), language=body.lang)
+                                     channel="api", user=api_user(body.user_id), language=body.lang)
 
     return to_response(await run_in_threadpool(run))
 

@@ -1,13 +1,14 @@
-"""Read-only JSON of what the bot knows: every plan item of the seeds and every curated service."""
+"""Read-only JSON of what the bot knows: every plan item of the seeds and every published service."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from app.conversation.views import API_ERRORS
 from app.knowledge.schemas import PlanItem, Service
 from app.runtime import serving_content
 
-router = APIRouter(prefix="/api", tags=["knowledge"])
+router = APIRouter(prefix="/api", tags=["knowledge"], responses={503: API_ERRORS[503]})
 
 
 def _kb(request: Request):
@@ -21,5 +22,6 @@ def plan_items(request: Request) -> list[PlanItem]:
 
 @router.get("/services", response_model=list[Service])
 def services(request: Request) -> list[Service]:
-    """Every curated service with all its fields (published and draft; see `status`)."""
-    return list(_kb(request).services)
+    """Every published service with all its fields. Drafts and unpublished services are for staff (the console) only:
+    a service taken offline may be wrong or not yet approved."""
+    return list(_kb(request).published)

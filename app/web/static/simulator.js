@@ -39,7 +39,8 @@
       });
       typing.remove();
       if (!response.ok) {
-        addNotice(response.status === 503 ? "系統正在載入資料，請過幾秒再試。" : `發生錯誤（HTTP ${response.status}）。`);
+        const notices = { 503: "系統正在載入資料，請過幾秒再試。", 429: "訊息傳得太快了，請稍等一分鐘再試。" };
+        addNotice(notices[response.status] || `發生錯誤（HTTP ${response.status}）。`);
         return;
       }
       showReply(await response.json());
