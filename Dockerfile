@@ -37,8 +37,9 @@ RUN mkdir -p /app/models /app/data && if [ "$EMBEDDING_MODEL" = "builtin" ]; the
     && chown -R bot:bot /app
 USER bot
 
-ENV DATA_DIR=/app/data INDEX_DIR=/app/data/index DATABASE_URL=sqlite:////app/data/laborbot.db
+ENV DATA_DIR=/app/data INDEX_DIR=/app/data/index DATABASE_URL=sqlite:////app/data/laborbot.db ENVIRONMENT=production
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
-CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# The web server and ANSWER_WORKERS answer workers (uvicorn believes X-Forwarded-* from FORWARDED_ALLOW_IPS).
+CMD ["python", "-m", "app", "serve", "--host", "0.0.0.0", "--port", "8000"]

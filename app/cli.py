@@ -1,6 +1,9 @@
 """`python -m app COMMAND`: the operator's and staff's command line.
 
-    serve           run the bot (embedded defaults: SQLite, builtin encoder; LINE credentials from the environment)
+    serve           run the bot: the web server and ANSWER_WORKERS answer workers (embedded defaults: SQLite,
+                    builtin encoder; LINE credentials from the environment)
+    worker          one answer worker: replies to the webhook events the web servers stored (run as many as needed,
+                    on any machine sharing the database)
     ask TEXT        answer a question as the bot would (--json: the /api/ask JSON)
     import-seeds    read the seed plans into knowledge/plan_items.json
     build-index     build the retrieval index for the current content
@@ -45,8 +48,47 @@ def _content():
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+    from app.supervisor import AnswerWorkers
+
+    count = get_settings().answer_workers if args.answer_workers is None else args.answer_workers
+    with AnswerWorkers(count):
+        uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from app.line.worker import serve
+    from app.main import prepare_database
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        force=True)
+    prepare_database()
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        if args.parent:  # started by `serve`: end with it, even when it was killed without a chance to say so
+            loop.create_task(_stop_when_orphaned(args.parent, stop))
+        await serve(settings, stop)
+
+    asyncio.run(run())
+    return 0
+
+
+async def _stop_when_orphaned(parent: int, stop) -> None:
+    import asyncio
+    import os
+
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
+    logging.getLogger(__name__).warning("the serving process is gone: this answer worker stops")
+    stop.set()
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -238,8 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the bot")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=1, help="web server processes")
+    serve.add_argument("--answer-workers", type=int, help="answer worker processes (default: ANSWER_WORKERS)")
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run one answer worker")
+    worker.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # set by `serve`
+    worker.set_defaults(func=cmd_worker)
 
     ask = commands.add_parser("ask", help="answer a question as the bot would")
     ask.add_argument("text")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app import keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,16 +21,31 @@ class Settings(BaseSettings):
     line_channel_secret: SecretStr | None = None
     line_channel_access_token: SecretStr | None = None
     line_api_base_url: str = "https://api.line.me"
+    # Counted from when a request is sent: connecting, then waiting for LINE's answer.
+    line_connect_timeout_seconds: float = Field(default=2.0, gt=0)
     line_timeout_seconds: float = Field(default=5.0, gt=0)
-    line_max_retries: int = Field(default=3, ge=0, description="Retries of a 429/5xx answer, with back-off")
+    line_max_retries: int = Field(default=3, ge=0, description="Retries of a 429/5xx/timeout, with back-off")
     # A reply token is valid about a minute; older pending events are recorded as missed instead of replied to.
     reply_token_ttl_seconds: int = 50
+
+    # Answer workers (`python -m app worker`): processes that take webhook events from the database queue.
+    # `python -m app serve` starts this many beside the web server; 0 when workers run elsewhere.
+    answer_workers: int = Field(default=1, ge=0)
+    worker_concurrency: int = Field(default=16, ge=1, description="Events one worker answers at once")
+    # An idle worker looks for new events this often (a busy one claims again as soon as it has room).
+    worker_poll_seconds: float = Field(default=0.05, gt=0)
+    # A claimed event is the worker's for this long, renewed while it works; a dead worker's events are taken over
+    # by another within this time.
+    claim_lease_seconds: float = Field(default=5.0, gt=0)
+    # Finished events are kept this long (a late redelivery is still recognised), then deleted.
+    webhook_retention_hours: float = Field(default=48.0, gt=0)
 
     # Persistence. SQLite file by default; postgresql+psycopg://user@host/db in production.
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'laborbot.db'}"
     data_dir: Path = PROJECT_ROOT / "data"
-    # Keyed hash for pseudonymising LINE user IDs. Set it in production; the default is only for local runs.
-    pseudonym_key: SecretStr = SecretStr("local-development-only-change-me")
+    # Keyed hash for pseudonymising LINE user IDs. Unset: generated into DATA_DIR on first start (app/keys.py).
+    # Always set after validation.
+    pseudonym_key: SecretStr | None = None
 
     # Knowledge and retrieval
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -48,15 +66,44 @@ class Settings(BaseSettings):
     rich_menu_font: Path | None = None
 
     # Staff console
-    session_secret: SecretStr = SecretStr("local-development-only-change-me")
+    # Signs console sessions. Unset: generated into DATA_DIR like PSEUDONYM_KEY. Always set after validation.
+    session_secret: SecretStr | None = None
+    # Requests that came over HTTPS get a Secure cookie anyway; this forces it where TLS ends at a proxy whose
+    # X-Forwarded-Proto does not reach the app.
     session_cookie_secure: bool = False
     # A console login lasts one working day; after that staff sign in again.
     console_session_hours: float = Field(default=8.0, gt=0)
-    # Password guessing: this many failed logins within the window lock the username, and the IP, for the window.
+    # Password guessing: this many failed logins within the window lock the username for the window, except from
+    # an address the user signed in from before, where only that (username, address) pair is locked.
     console_login_max_failures: int = Field(default=5, ge=1)
     console_login_window_minutes: int = Field(default=15, ge=1)
+    # Failures from one address over all usernames (password spraying); far above what an office's typos reach.
+    console_login_max_failures_per_ip: int = Field(default=30, ge=1)
+
+    # Anonymous /api/ask, /api/postback and /api/location calls per client address per minute (0: no limit); each
+    # stores a conversation turn. Requests from the machine itself (127.0.0.1, ::1, tests) are not limited.
+    api_ask_per_minute: int = Field(default=60, ge=0)
+
+    # "production" refuses to start unless SESSION_SECRET and PSEUDONYM_KEY are configured (never generated).
+    environment: Literal["development", "production"] = "development"
 
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _no_known_keys(self) -> Settings:
+        # An empty variable (SESSION_SECRET=) is unset, never an empty key.
+        configured = {name: value.get_secret_value() if (value := getattr(self, name)) else None
+                      for name in ("session_secret", "pseudonym_key")}
+        if self.environment == "production":
+            problems = [p for name, value in configured.items() if (p := keys.production_problem(name.upper(), value))]
+            if problems:
+                raise keys.SecretConfigError(
+                    "ENVIRONMENT=production refuses to start: " + "; ".join(problems) + ". Set both in the "
+                    "environment to random values, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        for name, value in configured.items():
+            if not value:
+                setattr(self, name, SecretStr(keys.generated_secret(self.data_dir, name)))
+        return self
 
 
 @lru_cache

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -39,20 +41,62 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+# A SQLite writer waits this long for the write lock held by another connection (another process, or a thread).
+BUSY_TIMEOUT_SECONDS = 30.0
+LOCKED_RETRY_SECONDS = 0.0005
+CHECKPOINT_PATIENCE_MS = 100
+SQLITE_BUSY = 5  # plain "database is locked"; SQLITE_BUSY_SNAPSHOT (517) cannot succeed by waiting
+
+
+def _while_locked(call, *args):
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            return call(*args)
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) != SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(LOCKED_RETRY_SECONDS)
+
+
+class _PromptCursor(sqlite3.Cursor):
+    """Waits for the write lock by retrying every half millisecond. SQLite's own busy handler backs off to sleeps of
+    up to 100 ms, so with the web process and answer workers each holding the lock for a millisecond at a time, a
+    writer would sleep far longer than the lock is held. A statement that got SQLITE_BUSY did nothing, and the first
+    write of a transaction is where the lock is taken (pysqlite begins the transaction there), so it is safe to
+    run again."""
+
+    def execute(self, sql, parameters=()):
+        return _while_locked(super().execute, sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters):
+        rows = list(seq_of_parameters)
+        return _while_locked(super().executemany, sql, rows)
+
+
+class _PromptConnection(sqlite3.Connection):
+    def cursor(self, factory=_PromptCursor):
+        return super().cursor(factory)
+
+
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         path = database_url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 0,
+                                                           "factory": _PromptConnection})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # several server processes share one file
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA busy_timeout=0")  # _PromptCursor waits instead
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Erased text (a cleared payload, an unsent message) is overwritten with zeros, not only unlinked. Debian's
+            # SQLite is built with this on; a build without SQLITE_SECURE_DELETE would leave the text in free space.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -109,6 +153,24 @@ def startup_lock() -> Iterator[None]:
 
 
 _held: dict[str, bool] = {}
+
+
+def checkpoint_wal(engine: Engine | None = None) -> bool:
+    """Copy SQLite's write-ahead log into the database file and empty it, so text erased from a table does not
+    linger in the log's old pages (a no-op on PostgreSQL, whose VACUUM does this job). False when readers or writers
+    kept the log busy: the next call finishes it."""
+    engine = engine or get_engine()
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        # While it waits for readers, a TRUNCATE checkpoint holds back every writer (the webhook's intake among
+        # them): it gives up after a moment instead, and the next call tries again.
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_PATIENCE_MS}")
+        try:
+            busy, _pages, _copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        finally:
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    return not busy
 
 
 def is_reachable(engine: Engine | None = None) -> bool:

@@ -1,8 +1,9 @@
 """The FastAPI application: `uvicorn app.main:app`.
 
 At start it brings the database schema up to date, seeds curated content into an empty database, and builds the
-retrieval index in the background when none matches the content (`/readyz` says when it is ready). Events LINE
-sends meanwhile are stored and answered as soon as content is ready.
+retrieval index in the background when none matches the content (`/readyz` says when it is ready). The web process
+acknowledges LINE's webhooks and answers the JSON API and the console; answer workers (`app.line.worker`) reply to
+the stored webhook events.
 """
 
 from __future__ import annotations
@@ -15,23 +16,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from app.config import get_settings
 from app.console.views import router as console_router
-from app.conversation import context
 from app.conversation.views import router as ask_router
-from app.db import is_reachable, migrate, session_scope, startup_lock
+from app.db import get_engine, is_reachable, migrate, session_scope, startup_lock
 from app.knowledge.service import database_is_empty, load_from_files, seed_database
 from app.knowledge.views import router as knowledge_router
-from app.line.client import LineApi
-from app.line.flows import EventPipeline
+from app.line.intake import GroupWriter
+from app.line.metrics import router as metrics_router
 from app.line.views import router as line_router
+from app.privacy import install_log_masking
 from app.runtime import Runtime
+from app.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.web.views import router as web_router
 
 log = logging.getLogger("app")
-# How often each process clears conversations that have been quiet longer than CONVERSATION_MEMORY_MINUTES.
-FORGET_EVERY_SECONDS = 60
 
 
 def prepare_database() -> None:
@@ -54,54 +55,37 @@ async def lifespan(app: FastAPI):
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     await asyncio.to_thread(prepare_database)
-    line = None
-    if settings.line_channel_secret and settings.line_channel_access_token:
-        line = LineApi(settings)
-        await line.start()
-    else:
-        log.warning("LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN not set: /callback refuses every request")
-    runtime = Runtime(settings, line)
-    pipeline = EventPipeline(runtime)
-    app.state.runtime, app.state.pipeline = runtime, pipeline
-    tasks = [asyncio.create_task(runtime.poll_content_forever()), asyncio.create_task(pipeline.sweep_forever()),
-             asyncio.create_task(forget_quiet_conversations_forever(settings.conversation_memory_minutes))]
+    if not settings.line_channel_secret:
+        log.warning("LINE_CHANNEL_SECRET not set: /callback refuses every request")
+    runtime = Runtime(settings)
+    intake = GroupWriter(lambda: Session(get_engine(), expire_on_commit=False))
+    app.state.settings, app.state.runtime, app.state.intake = settings, runtime, intake
+    polling = asyncio.create_task(runtime.poll_content_forever())
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-        await pipeline.drain()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if line is not None:
-            await line.close()
-
-
-async def forget_quiet_conversations_forever(memory_minutes: float) -> None:
-    """What people said about themselves is not kept past the quiet period, even if they never write again."""
-
-    def forget() -> int:
-        with session_scope() as session:
-            return context.forget_quiet(session, memory_minutes=memory_minutes)
-
-    while True:
-        try:
-            if cleared := await asyncio.to_thread(forget):
-                log.info("forgot %d quiet conversation(s)", cleared)
-        except Exception:
-            log.exception("forgetting quiet conversations failed")
-        await asyncio.sleep(FORGET_EVERY_SECONDS)
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await asyncio.to_thread(intake.close)
 
 
 def create_app() -> FastAPI:
+    install_log_masking()  # the app's, uvicorn's (query strings: /console/try?q=…) and the LINE SDK's log records
     app = FastAPI(
         title="Labour services LINE bot",
         description="Finds the Taiwanese labour service that fits a citizen's question; who is eligible, how to apply.",
         version="0.1.0",
         lifespan=lifespan,
+        # /docs is served from local files by app.web.views (no CDN); ReDoc would load from a CDN, so it is off.
+        docs_url=None,
+        redoc_url=None,
     )
+    # The last added runs first: the 413 of an oversized body gets the security headers too.
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(line_router)
+    app.include_router(metrics_router)
     app.include_router(ask_router)
     app.include_router(knowledge_router)
     app.include_router(web_router)

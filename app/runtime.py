@@ -1,4 +1,4 @@
-"""Process-wide state: settings, the LINE client, and the content citizens are answered from.
+"""The content citizens are answered from, as each process (web or answer worker) holds it.
 
 Content is a (knowledge, engine, revision) triple swapped as one. Each process polls the content revision; when staff
 publish, it answers from the new content within a poll interval and a second: the new documents are indexed with the
@@ -21,7 +21,6 @@ from fastapi import HTTPException, Request
 from app.config import Settings
 from app.db import session_scope
 from app.knowledge.service import KnowledgeBase, current_revision, load_from_database
-from app.line.client import LineApi
 from app.nlu.service import NluEngine, build_engine, load_engine, newest_engine, reindex
 
 log = logging.getLogger(__name__)
@@ -64,9 +63,8 @@ class DatabaseContent:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, line: LineApi | None = None, source: ContentSource | None = None):
+    def __init__(self, settings: Settings, source: ContentSource | None = None):
         self.settings = settings
-        self.line = line
         self.source = source or DatabaseContent(settings)
         self.content: Content | None = None  # None until the first engine is ready
         self.last_error: str | None = None

@@ -6,14 +6,17 @@ Environment is set before `app` is imported, because settings are read once per 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import os
 import tempfile
+import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -92,6 +95,36 @@ def post_webhook(client, body: bytes, signature: str | None = "sign"):
     return client.post("/callback", content=body, headers=headers)
 
 
+@contextmanager
+def answer_worker(runtime):
+    """A real answer worker on the test database, in a thread of the test process: it answers from the app's own
+    content (tests patch it in place), claims through the same queue as `python -m app worker` does."""
+    from app.config import get_settings
+    from app.line.client import LineApi
+    from app.line.worker import AnswerWorker
+
+    ready, stopping = threading.Event(), {}
+
+    async def run() -> None:
+        stopping["event"], stopping["loop"] = asyncio.Event(), asyncio.get_running_loop()
+        line = LineApi(get_settings())
+        await line.start()
+        ready.set()
+        try:
+            await AnswerWorker(runtime, line, get_settings()).run(stopping["event"])
+        finally:
+            await line.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), name="answer-worker", daemon=True)
+    thread.start()
+    assert ready.wait(30), "the answer worker did not start"
+    try:
+        yield
+    finally:
+        stopping["loop"].call_soon_threadsafe(stopping["event"].set)
+        thread.join(30)
+
+
 @pytest.fixture(scope="session")
 def client():
     from fastapi.testclient import TestClient
@@ -103,7 +136,8 @@ def client():
         while time.monotonic() < deadline and test_client.get("/readyz").status_code != 200:
             time.sleep(0.2)
         assert test_client.get("/readyz").status_code == 200, test_client.get("/readyz").json()
-        yield test_client
+        with answer_worker(app.state.runtime):
+            yield test_client
 
 
 @pytest.fixture

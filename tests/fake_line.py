@@ -1,7 +1,8 @@
 """A local fake of the LINE Messaging API: a real HTTP server on 127.0.0.1 that records what the bot sends.
 
 The SDK is pointed at it with LINE_API_BASE_URL. Tests script its answers (e.g. "the next reply gets a 500") to
-exercise retries and errors. Also used by the load benchmark: LINE forbids load-testing the real platform.
+exercise retries and errors. Reply tokens are single use, as on LINE: a token that got a reply is answered
+`Invalid reply token` the next time. Also used by the load benchmark: LINE forbids load-testing the real platform.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class FakeLine:
         self.requests: list[Recorded] = []
         self.scripted: list[tuple[int, dict]] = []  # answers to give, in order, before the normal 200s
         self.reply_delay = 0.0
+        self.delays: list[float] = []  # seconds to hold the next replies, in order (then reply_delay)
+        self._spent: set[str] = set()
         self.profile_language: str | None = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -52,6 +55,7 @@ class FakeLine:
         with self._lock:
             self.requests.clear()
             self.scripted.clear()
+            self.delays.clear()
         self.reply_delay = 0.0
         self.profile_language = None
 
@@ -70,13 +74,23 @@ class FakeLine:
         return self.replies(token)
 
     def _answer(self, recorded: Recorded) -> tuple[int, dict]:
+        is_reply = recorded.path == "/v2/bot/message/reply"
+        token = (recorded.body or {}).get("replyToken") if is_reply else None
         with self._lock:
             self.requests.append(recorded)
+            if token in self._spent:
+                return 400, {"message": "Invalid reply token"}
             if self.scripted:
-                return self.scripted.pop(0)
-        if recorded.path == "/v2/bot/message/reply":
-            if self.reply_delay:
-                time.sleep(self.reply_delay)
+                status, answer = self.scripted.pop(0)
+                if token and 200 <= status < 300:
+                    self._spent.add(token)
+                return status, answer
+            if token:
+                self._spent.add(token)
+            delay = self.delays.pop(0) if is_reply and self.delays else self.reply_delay if is_reply else 0.0
+        if is_reply:
+            if delay:
+                time.sleep(delay)
             return 200, {"sentMessages": [{"id": str(next(self._ids))} for _ in (recorded.body or {}).get("messages", [])]}
         if recorded.path.startswith("/v2/bot/profile/"):
             profile = {"userId": recorded.path.rsplit("/", 1)[-1], "displayName": "Test"}

@@ -11,7 +11,7 @@ from sqlmodel import select
 from app.conversation import messages
 from app.conversation.models import ConversationTurn, Feedback, UserState
 from app.db import session_scope
-from app.line import flows as line_flows
+from app.line import worker as line_worker
 from app.nlu.service import Candidate, Understanding
 from app.privacy import pseudonymise
 from tests.conftest import post_webhook, text_event, webhook_body
@@ -182,20 +182,20 @@ def test_follow_without_a_shared_language_greets_in_chinese(client, line):
 
 
 def test_slow_answer_in_a_one_to_one_chat_shows_the_loading_animation_first(client, line, monkeypatch):
-    original = line_flows.EventPipeline._respond
+    original = line_worker.AnswerWorker._respond
 
-    def slow(self, raw, content, profile_language):
+    def slow(self, eid, raw, content, profile_language):
         time.sleep(1.5)
-        return original(self, raw, content, profile_language)
+        return original(self, eid, raw, content, profile_language)
 
-    monkeypatch.setattr(line_flows.EventPipeline, "_respond", slow)
+    monkeypatch.setattr(line_worker.AnswerWorker, "_respond", slow)
     user = new_user()
     event = text_event("老闆欠薪怎麼辦", user=user)
     assert post_webhook(client, webhook_body(event)).status_code == 200
     assert len(line.wait_for_replies(1, token=event["replyToken"])) == 1
     paths = [r.path for r in line.requests]
     loading = next(r for r in line.requests if r.path == "/v2/bot/chat/loading/start")
-    assert loading.body == {"chatId": user, "loadingSeconds": line_flows.LOADING_SECONDS}
+    assert loading.body == {"chatId": user, "loadingSeconds": line_worker.LOADING_SECONDS}
     assert paths.index("/v2/bot/chat/loading/start") < paths.index("/v2/bot/message/reply")
 
 
@@ -218,5 +218,5 @@ def test_while_content_loads_the_citizen_sees_the_loading_animation(client, line
         assert line.replies() == []
     finally:
         runtime.content = content
-    # Once content is back, the sweeper answers the stored event.
+    # Once content is back, the answer worker answers the stored event.
     assert len(line.wait_for_replies(1, token=event["replyToken"], timeout=20)) == 1

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import WORK_DIR, sign, text_event, webhook_body
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, private_database
 
 
 def post(url: str, body: bytes) -> int:
@@ -22,10 +25,8 @@ def post(url: str, body: bytes) -> int:
 @pytest.fixture
 def shared_env(client, tmp_path):
     """A database of its own shared by the server processes of one test (the index is the session's, already built)."""
-    url = os.environ["DATABASE_URL"]
-    if url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'shared.db'}"
-    return {"DATABASE_URL": url, "DATA_DIR": str(tmp_path)}
+    with private_database(tmp_path) as url:
+        yield {"DATABASE_URL": url, "DATA_DIR": str(tmp_path)}
 
 
 def test_two_processes_on_one_database_reply_once_per_event(shared_env, line, tmp_path):
@@ -46,7 +47,7 @@ def test_two_processes_on_one_database_reply_once_per_event(shared_env, line, tm
         assert statuses == [200] * len(threads)
         for event in events:
             assert len(line.wait_for_replies(1, token=event["replyToken"])) == 1
-        time.sleep(2.5)  # past both processes' sweeps: nothing more arrives
+        time.sleep(2.5)  # nothing more arrives
         for event in events:
             assert len(line.replies(event["replyToken"])) == 1, event["message"]["text"]
     finally:
@@ -76,3 +77,24 @@ def test_event_acknowledged_before_a_crash_is_answered_after_restart(shared_env,
         assert len(line.replies(event["replyToken"])) == 1
     finally:
         restarted.stop()
+
+
+def test_serve_starts_an_answer_worker_again_when_one_dies(shared_env, line, tmp_path):
+    server = ServerProcess(shared_env, tmp_path / "server.log", answer_workers=1)
+    try:
+        server.wait_ready()
+
+        def worker_pids() -> list[int]:
+            children = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True)
+            pids = [int(pid) for pid in children.stdout.split()]
+            return [pid for pid in pids if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+        [worker] = worker_pids()
+        os.kill(worker, signal.SIGKILL)
+        event = text_event("加班費怎麼算")
+        assert post(server.url, webhook_body(event)) == 200
+        assert len(line.wait_for_replies(1, token=event["replyToken"], timeout=60)) == 1
+        [restarted] = worker_pids()
+        assert restarted != worker
+    finally:
+        server.stop()

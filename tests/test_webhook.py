@@ -213,3 +213,96 @@ def test_huge_message_is_answered(client, line):
 def test_oversized_body_is_refused(client, line):
     body = b'{"events": [], "padding": "' + b"x" * 1_100_000 + b'"}'
     assert post_webhook(client, body).status_code == 413
+
+
+def test_a_malformed_event_costs_only_itself(client, line):
+    """Each of these once made the whole batch fail with a 500 (the audit's F5): now it is skipped or stored with
+    what can be read, and the valid events of the same body are answered."""
+    base = {"mode": "active", "deliveryContext": {"isRedelivery": False}, "replyToken": "0" * 32}
+    bad = [
+        {**base, "type": "message", "webhookEventId": "BAD-USERID-NUMBER", "source": {"type": "user", "userId": 12345},
+         "timestamp": now_ms(), "message": {"id": "1", "type": "text", "text": "數字的 userId"}},
+        {**base, "type": "message", "webhookEventId": "BAD-USERID-OBJECT", "source": {"type": "user", "userId": {"a": 1}},
+         "timestamp": now_ms()},
+        {**base, "type": "message", "webhookEventId": "BAD-TIMESTAMP-HUGE", "timestamp": 1e30},
+        {**base, "type": "message", "webhookEventId": "BAD-TIMESTAMP-BIG-INT", "timestamp": 2**63},
+        {**base, "type": "message", "webhookEventId": "BAD-TIMESTAMP-NEGATIVE", "timestamp": -5},
+        {**base, "type": "message", "webhookEventId": "BAD-REPLY-TOKEN", "replyToken": "R" * 300, "timestamp": now_ms()},
+        {**base, "type": "message", "webhookEventId": "BAD-NESTING", "x": json.loads("[" * 100 + "]" * 100)},
+        "not an object",
+        {**base, "type": 7, "webhookEventId": "BAD-TYPE-NUMBER"},
+        {**base, "type": "message", "webhookEventId": 99, "timestamp": now_ms()},
+        {**base, "type": "message", "webhookEventId": "BAD-SOURCE-STRING", "source": "user", "message": "text"},
+    ]
+    canaries = [text_event("老闆欠薪怎麼辦"), text_event("失業給付怎麼申請")]
+    body = json.dumps({"destination": "U" + "0" * 32, "events": [canaries[0], *bad, canaries[1]]}).encode()
+    body = body.replace(b'"BAD-USERID-OBJECT"', b'"BAD-USERID-OBJECT", "infinite": Infinity, "text": "\\ud800 \\u0000"')
+    response = post_webhook(client, body)
+    assert response.status_code == 200, response.text
+    for canary in canaries:
+        assert len(line.wait_for_replies(1, token=canary["replyToken"])) == 1
+    for stored_id in ("BAD-USERID-NUMBER", "BAD-USERID-OBJECT", "BAD-TIMESTAMP-HUGE", "BAD-REPLY-TOKEN"):
+        event = wait_status(stored_id)
+        assert event is not None and event.status is not EventStatus.failed, (stored_id, event)
+    assert stored("BAD-USERID-NUMBER").user_pseudonym is None
+    assert stored("BAD-NESTING") is None  # deeper than any LINE event: skipped, logged
+
+
+def test_nesting_too_deep_for_the_parser_is_a_bad_request(client, line):
+    body = b'{"events": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
+    assert post_webhook(client, body).status_code == 400
+
+
+def test_a_chunked_body_is_bounded_while_it_streams(client, line):
+    def chunks():
+        for _ in range(2000):
+            yield b"x" * 1024
+
+    response = client.post("/callback", content=chunks(), headers={"X-Line-Signature": "AAAA"})
+    assert response.status_code == 413
+    unsigned = client.post("/callback", content=chunks())
+    assert unsigned.status_code == 400  # refused before reading: no signature
+
+
+def test_a_reply_that_timed_out_is_retried_and_reaches_the_citizen_once(client, line):
+    """LINE_TIMEOUT_SECONDS is 2 in tests: the first attempt gets no answer in time and is sent again. LINE's token
+    is single use, so the retry is refused and the event counts as answered (the first attempt got through)."""
+    line.delays.append(3.0)
+    event = text_event("職災可以請什麼補償")
+    assert post_webhook(client, webhook_body(event)).status_code == 200
+    done = wait_status(event["webhookEventId"], timeout=20)
+    assert [r.body["replyToken"] for r in line.replies()] == [event["replyToken"]] * 2
+    assert done.status is EventStatus.done and done.error is None
+
+
+def test_a_2xx_answer_the_sdk_cannot_read_is_not_sent_again(client, line):
+    line.scripted.append((200, {"sentMessages": []}))  # the spec says at least one item
+    event = text_event("特休怎麼算")
+    assert post_webhook(client, webhook_body(event)).status_code == 200
+    done = wait_status(event["webhookEventId"])
+    time.sleep(1.0)
+    assert len(line.replies(event["replyToken"])) == 1
+    assert done.status is EventStatus.done and done.error is None
+
+
+def test_unsending_an_edited_message_erases_the_edited_text_too(client, line):
+    """F4: the edited text is stored under the message's id, so taking the message back erases both versions."""
+    original = text_event("老闆欠薪 原文 甲", message_id="MSG-EDITED-1")
+    assert post_webhook(client, webhook_body(original)).status_code == 200
+    line.wait_for_replies(1, token=original["replyToken"])
+    edited = {**text_event("老闆欠薪 改過的 乙", message_id="MSG-EDITED-1"), "type": "messageEdited"}
+    assert post_webhook(client, webhook_body(edited)).status_code == 200
+    line.wait_for_replies(1, token=edited["replyToken"])
+    wait_status(edited["webhookEventId"])
+    with session_scope() as session:
+        stored_texts = session.exec(select(ConversationTurn.text)
+                                    .where(ConversationTurn.line_message_id == "MSG-EDITED-1")).all()
+    assert len(stored_texts) == 2 and any("改過的" in text for text in stored_texts)
+    unsend = {"type": "unsend", "mode": "active", "timestamp": now_ms(), "source": original["source"],
+              "webhookEventId": "UNSEND-EDITED-0001", "deliveryContext": {"isRedelivery": False},
+              "unsend": {"messageId": "MSG-EDITED-1"}}
+    assert post_webhook(client, webhook_body(unsend)).status_code == 200
+    assert wait_status("UNSEND-EDITED-0001").status is EventStatus.done
+    with session_scope() as session:
+        assert session.exec(select(ConversationTurn.text)
+                            .where(ConversationTurn.line_message_id == "MSG-EDITED-1")).all() == [None, None]

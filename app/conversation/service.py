@@ -23,20 +23,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from linebot.v3.webhooks import (
-    Event,
-    FollowEvent,
-    LocationMessageContent,
-    MessageEditedEvent,
-    MessageEvent,
-    PostbackEvent,
-    TextMessageContent,
-    UnsendEvent,
-)
 from sqlmodel import Session, select
 
 from app.config import get_settings
-from app.conversation import answers, context, flows, messages, texts, where
+from app.conversation import answers, context, flows, inbound, messages, texts, where
 from app.conversation.context import Context
 from app.conversation.models import ConversationTurn, Feedback, UserState
 from app.db import utcnow
@@ -51,7 +41,7 @@ from app.nlu.language import detect_language
 from app.nlu.service import NluEngine, Understanding
 from app.places.schemas import Point
 from app.places.service import FAR_KM, Geography, Nearby, distance_km, nearest, nearest_to_district
-from app.privacy import mask_personal_data, pseudonymise
+from app.privacy import mask_personal_data
 
 log = logging.getLogger(__name__)
 
@@ -623,48 +613,38 @@ def reply_to_location(session: Session, point: Point, *, kb: KnowledgeBase, chan
     return reply
 
 
-# --- LINE events ----------------------------------------------------------------------------------------------
+# --- a message from a channel -----------------------------------------------------------------------------------
 
 
 def respond_to_event(
-    session: Session, raw: dict, *, kb: KnowledgeBase, engine: NluEngine | None, profile_language: str | None = None
+    session: Session, message: inbound.Inbound, *, kb: KnowledgeBase, engine: NluEngine | None, channel: str = "line",
+    profile_language: str | None = None,
 ) -> Reply | None:
-    """The reply to one LINE webhook event, or None when nothing is to be sent."""
-    try:
-        event = Event.from_dict(raw)
-    except ValueError:
-        log.info("unknown webhook event type %r tolerated, nothing sent", raw.get("type"))
-        return None
-    user = pseudonymise(getattr(getattr(event, "source", None), "user_id", None))
-    match event:
-        case MessageEvent(message=TextMessageContent() as message):
-            return reply_to_text(
-                session, message.text, kb=kb, engine=engine, channel="line", user=user, message_id=message.id
-            )
-        case MessageEvent(message=LocationMessageContent() as message):
-            return reply_to_location(session, Point(lat=message.latitude, lon=message.longitude), kb=kb,
-                                     channel="line", user=user)
-        case MessageEditedEvent():
-            edited = getattr(event.message, "text", None)
-            if edited:
-                return reply_to_text(session, edited, kb=kb, engine=engine, channel="line", user=user)
-            return None
-        case MessageEvent():
+    """The reply to one inbound message, or None when nothing is to be sent."""
+    match message:
+        case inbound.Text(user=user, text=text, message_id=message_id):
+            # An edited message is answered as a new question and stored under its message id, so that
+            # unsending it later erases the edited text too.
+            return reply_to_text(session, text, kb=kb, engine=engine, channel=channel, user=user,
+                                 message_id=message_id)
+        case inbound.SharedLocation(user=user, latitude=latitude, longitude=longitude):
+            return reply_to_location(session, Point(lat=latitude, lon=longitude), kb=kb, channel=channel, user=user)
+        case inbound.Media(user=user, message_id=message_id):
             lang = _known_language(session, user)
             reply = Reply("smalltalk", [messages.text_message(texts.text("media", lang), messages.navigation(lang))],
                           language=lang, intent="media")
-            log_turn(session, reply, channel="line", user=user, text=None, message_id=event.message.id)
+            log_turn(session, reply, channel=channel, user=user, text=None, message_id=message_id)
             return reply
-        case FollowEvent():
+        case inbound.Followed(user=user):
             return _greet(session, user, profile_language)
-        case PostbackEvent():
-            return reply_to_postback(session, event.postback.data, kb=kb, channel="line", user=user)
-        case UnsendEvent():
-            forgotten = forget_message(session, event.unsend.message_id)
+        case inbound.Tap(user=user, data=data):
+            return reply_to_postback(session, data, kb=kb, channel=channel, user=user)
+        case inbound.Unsent(message_id=message_id):
+            forgotten = forget_message(session, message_id)
             log.info("unsend: erased %d stored message(s)", forgotten)
             return None
-        case _:
-            log.info("%s event: nothing to send", raw.get("type"))
+        case inbound.Other(kind=kind):
+            log.info("%s: nothing to send", kind)
             return None
 
 

@@ -1,161 +1,241 @@
-"""Durable webhook event handling: store, de-duplicate, claim, answer once, recover after a crash.
+"""The database queue of webhook events: answer workers claim, renew, finish; nothing acknowledged is lost.
 
-An event is committed to the database before LINE gets its 200. Its `webhookEventId` is the primary key, so a
-redelivery or a duplicate (also one arriving at another server process) is dropped at insert. A process answers an
-event only after claiming it with a conditional UPDATE, so two processes never both reply. Events a dead process
-had stored or claimed are picked up by the sweeper of any live process: answered while the reply token can still be
-valid, recorded as missed after that.
+Workers claim the oldest claimable events in one statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers on
+several machines never wait for each other; SQLite's single writer serialises the same statement). A claim is a lease
+the worker renews while it works: when a worker dies, its lease runs out within seconds and any other worker takes the
+event over. An event whose reply token can no longer be valid is recorded as missed instead of being answered late;
+an event that failed MAX_ATTEMPTS times is recorded as failed. Finished events are kept for a retention period (a
+redelivery of one is still recognised), then deleted; their counts stay in `webhook_outcome_total`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import logging
 import os
 import socket
-from collections.abc import Iterable
+import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from app.db import utcnow
-from app.line.models import EventStatus, WebhookEvent
-from app.privacy import pseudonymise
+from app.db import as_utc, utcnow
+from app.line.models import EventStatus, WebhookEvent, WebhookOutcomeTotal
+from app.privacy import mask_personal_data
 
-log = logging.getLogger(__name__)
-
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-# A claim older than this belongs to a process that died mid-event; any process may take the event over.
-STALE_CLAIM = dt.timedelta(seconds=30)
 MAX_ATTEMPTS = 3
+FINISHED = (EventStatus.done, EventStatus.missed, EventStatus.failed)
+# How a finished event ended, as the metrics count it: a reply LINE accepted, nothing to send (unfollow, unsend,
+# standby), a reply that was not sent (LINE refused it, or no answer from LINE while the token lived), missed, failed.
+OUTCOMES = ("replied", "nothing_to_send", "not_sent", "missed", "failed")
+_OUTCOME = case(
+    (WebhookEvent.status == EventStatus.missed, "missed"),
+    (WebhookEvent.status == EventStatus.failed, "failed"),
+    (WebhookEvent.error.is_not(None), "not_sent"),
+    (WebhookEvent.line_request_id.is_not(None), "replied"),
+    else_="nothing_to_send",
+)
 
 
-def event_id(raw: dict) -> str:
-    """LINE's webhookEventId; events without one (old payloads) get a stable hash of their content."""
-    given = raw.get("webhookEventId")
-    if isinstance(given, str) and given:
-        return given[:64]
-    return "sha256:" + hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:57]
+def _any(session: Session, condition) -> bool:
+    """A read first: an idle worker's UPDATE that matches nothing would still take SQLite's write lock, and the web
+    process's intake would wait for it."""
+    return session.scalar(select(WebhookEvent.id).where(condition).limit(1)) is not None
 
 
-def event_time(raw: dict) -> dt.datetime:
-    timestamp = raw.get("timestamp")
-    if isinstance(timestamp, int | float) and timestamp > 0:
-        return dt.datetime.fromtimestamp(timestamp / 1000, dt.UTC)
-    return utcnow()
+def new_worker_id() -> str:
+    """host:pid and a random part: unique even when a pid is reused after a restart."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:64]
 
 
-def store_events(session: Session, events: Iterable[dict]) -> list[str]:
-    """Store new events (commit is the caller's); return the ids that were new. Duplicates are skipped."""
-    new_ids: list[str] = []
-    for raw in events:
-        if not isinstance(raw, dict):
-            log.warning("ignored a webhook event that is not an object")
-            continue
-        eid = event_id(raw)
-        if eid in new_ids or session.get(WebhookEvent, eid) is not None:
-            log.info("duplicate event %s dropped (redelivery=%s)", eid, _is_redelivery(raw))
-            continue
-        source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
-        record = WebhookEvent(
-            id=eid,
-            event_type=str(raw.get("type", "unknown"))[:40],
-            mode=str(raw.get("mode", "active"))[:16],
-            payload=json.dumps(raw, ensure_ascii=False),
-            reply_token=raw.get("replyToken") if isinstance(raw.get("replyToken"), str) else None,
-            user_pseudonym=pseudonymise(source.get("userId")),
-            event_time=event_time(raw),
-            is_redelivery=_is_redelivery(raw),
-        )
-        try:
-            with session.begin_nested():  # another process may insert the same id at the same moment
-                session.add(record)
-        except IntegrityError:
-            log.info("duplicate event %s dropped (stored by another process)", eid)
-            continue
-        new_ids.append(eid)
-    return new_ids
+_earlier = aliased(WebhookEvent)
 
 
-def _is_redelivery(raw: dict) -> bool:
-    context = raw.get("deliveryContext")
-    return bool(isinstance(context, dict) and context.get("isRedelivery"))
-
-
-def claim(session: Session, eid: str, worker: str = WORKER_ID) -> WebhookEvent | None:
-    """Take an event for processing; None when another process has it or it is finished."""
-    now = utcnow()
-    result = session.execute(
-        update(WebhookEvent)
-        .where(
-            WebhookEvent.id == eid,
-            WebhookEvent.attempts < MAX_ATTEMPTS,
-            or_(
-                WebhookEvent.status == EventStatus.pending,
-                and_(WebhookEvent.status == EventStatus.processing, WebhookEvent.claimed_at < now - STALE_CLAIM),
-            ),
-        )
-        .values(status=EventStatus.processing, claimed_by=worker, claimed_at=now, attempts=WebhookEvent.attempts + 1)
+def _claimable(now: dt.datetime):
+    return and_(
+        WebhookEvent.attempts < MAX_ATTEMPTS,
+        or_(
+            WebhookEvent.status == EventStatus.pending,
+            and_(WebhookEvent.status == EventStatus.processing, WebhookEvent.lease_expires_at < now),
+        ),
+        # One person's messages are answered in the order they were sent, one at a time: the answer to 「是」 in an
+        # eligibility check depends on the question before it.
+        ~exists().where(
+            _earlier.user_pseudonym == WebhookEvent.user_pseudonym,
+            _earlier.status.in_([EventStatus.pending, EventStatus.processing]),
+            or_(_earlier.event_time < WebhookEvent.event_time,
+                and_(_earlier.event_time == WebhookEvent.event_time, _earlier.id < WebhookEvent.id)),
+        ),
     )
-    session.commit()
-    if result.rowcount != 1:
-        return None
-    return session.get(WebhookEvent, eid, populate_existing=True)
 
 
-def finish(
-    session: Session, eid: str, status: EventStatus, *, request_id: str | None = None, error: str | None = None
-) -> None:
-    """Record the outcome and drop the payload: once handled, the message text is not kept here."""
-    event = session.get(WebhookEvent, eid)
-    if event is None:
-        return
-    event.status = status
-    event.processed_at = utcnow()
-    event.line_request_id = request_id
-    event.error = error[:500] if error else None
-    event.payload = None
-    event.reply_token = None
-    session.add(event)
-    session.commit()
-
-
-def unfinished_ids(session: Session, *, settled_before: dt.datetime) -> list[str]:
-    """Events no live process is handling: pending since before `settled_before`, or claimed by a dead process."""
+def claim_batch(session: Session, worker: str, limit: int, *, lease_seconds: float) -> list[WebhookEvent]:
+    """Up to `limit` events for this worker, oldest first (commits)."""
     now = utcnow()
-    rows = session.execute(
+    if not _any(session, _claimable(now)):
+        return []
+    oldest = (
         select(WebhookEvent.id)
-        .where(
-            WebhookEvent.attempts < MAX_ATTEMPTS,
-            or_(
-                and_(WebhookEvent.status == EventStatus.pending, WebhookEvent.received_at < settled_before),
-                and_(WebhookEvent.status == EventStatus.processing, WebhookEvent.claimed_at < now - STALE_CLAIM),
-            ),
-        )
-        .order_by(WebhookEvent.received_at)
-        .limit(500)
+        .where(_claimable(now))
+        .order_by(WebhookEvent.event_time)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    return [row[0] for row in rows]
+    claimed = session.scalars(
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_(oldest.scalar_subquery()), _claimable(now))
+        .values(status=EventStatus.processing, claimed_by=worker, claimed_at=now,
+                lease_expires_at=now + dt.timedelta(seconds=lease_seconds), attempts=WebhookEvent.attempts + 1)
+        .returning(WebhookEvent),
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    ).all()
+    session.commit()
+    return sorted(claimed, key=lambda event: as_utc(event.event_time))
 
 
-def give_up_exhausted(session: Session) -> int:
-    """Events that failed MAX_ATTEMPTS times are marked failed instead of being retried forever."""
+def waiting(session: Session, limit: int) -> list[WebhookEvent]:
+    """The oldest events not yet claimed (read only)."""
+    return list(session.scalars(select(WebhookEvent).where(WebhookEvent.status == EventStatus.pending)
+                                .order_by(WebhookEvent.event_time).limit(limit)))
+
+
+def renew_leases(session: Session, worker: str, event_ids: list[str], *, lease_seconds: float) -> None:
+    """A live worker keeps the events it is answering (commits)."""
+    if not event_ids:
+        return
+    session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_(event_ids), WebhookEvent.claimed_by == worker,
+               WebhookEvent.status == EventStatus.processing)
+        .values(lease_expires_at=utcnow() + dt.timedelta(seconds=lease_seconds))
+    )
+    session.commit()
+
+
+def save_reply(session: Session, eid: str, messages: list[dict]) -> None:
+    """The reply, in the caller's transaction: the one that changed the conversation (no commit here)."""
+    session.execute(update(WebhookEvent).where(WebhookEvent.id == eid).values(reply_messages=messages))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: EventStatus
+    request_id: str | None = None
+    error: str | None = None
+
+
+def finish(session: Session, worker: str, outcomes: list[tuple[str, Outcome]]) -> None:
+    """Record how events ended, in one transaction for all of them (commits). A finished event's payload, token and
+    reply are dropped: once handled, the message text is not kept here. A `pending` outcome hands the event back for
+    another attempt, payload kept. Only the worker holding an event's lease may finish it: after a lease was lost
+    to another worker, the late outcome of the first is not written over the second's."""
+    table = WebhookEvent.__table__
+    mine = and_(table.c.id == bindparam("eid"), table.c.claimed_by == worker)
+    now = utcnow()
+    finished = [{"eid": eid, "new_status": o.status, "new_error": _short(o.error), "request_id": o.request_id}
+                for eid, o in outcomes if o.status is not EventStatus.pending]
+    retried = [{"eid": eid, "new_error": _short(o.error)} for eid, o in outcomes if o.status is EventStatus.pending]
+    if finished:
+        session.execute(update(table).where(mine).values(
+            status=bindparam("new_status"), error=bindparam("new_error"), line_request_id=bindparam("request_id"),
+            processed_at=now, lease_expires_at=None, payload=None, reply_token=None, reply_messages=None), finished)
+    if retried:
+        session.execute(update(table).where(mine).values(
+            status=EventStatus.pending, error=bindparam("new_error"), lease_expires_at=None), retried)
+    session.commit()
+
+
+def _short(error: str | None) -> str | None:
+    """An error as stored: an exception's text can quote what the person wrote."""
+    return mask_personal_data(error, limit=None)[:500] if error else None
+
+
+def miss_expired(session: Session, *, ttl_seconds: float) -> int:
+    """Events still waiting whose reply token is older than its life: recorded as missed, not lost (commits)."""
+    now = utcnow()
+    expired = and_(WebhookEvent.reply_token.is_not(None),
+                   WebhookEvent.event_time < now - dt.timedelta(seconds=ttl_seconds), _claimable(now))
+    if not _any(session, expired):
+        return 0
     result = session.execute(
         update(WebhookEvent)
-        .where(
-            WebhookEvent.attempts >= MAX_ATTEMPTS,
-            WebhookEvent.status.in_([EventStatus.pending, EventStatus.processing]),
-            or_(WebhookEvent.claimed_at.is_(None), WebhookEvent.claimed_at < utcnow() - STALE_CLAIM),
-        )
-        .values(status=EventStatus.failed, payload=None, reply_token=None, error="gave up after repeated failures")
+        .where(expired)
+        .values(status=EventStatus.missed, processed_at=now, payload=None, reply_token=None, reply_messages=None,
+                lease_expires_at=None, error="reply token expired before the event could be answered")
     )
     session.commit()
     return result.rowcount or 0
 
 
-def reply_token_expired(event: WebhookEvent, ttl_seconds: int) -> bool:
-    event_at = event.event_time if event.event_time.tzinfo else event.event_time.replace(tzinfo=dt.UTC)
-    return utcnow() - event_at > dt.timedelta(seconds=ttl_seconds)
+def give_up_exhausted(session: Session) -> int:
+    """Events that failed MAX_ATTEMPTS times are marked failed instead of being retried forever (commits)."""
+    now = utcnow()
+    exhausted = and_(
+        WebhookEvent.attempts >= MAX_ATTEMPTS,
+        or_(WebhookEvent.status == EventStatus.pending,
+            and_(WebhookEvent.status == EventStatus.processing, WebhookEvent.lease_expires_at < now)),
+    )
+    if not _any(session, exhausted):
+        return 0
+    result = session.execute(
+        update(WebhookEvent)
+        .where(exhausted)
+        .values(status=EventStatus.failed, processed_at=now, payload=None, reply_token=None, reply_messages=None,
+                lease_expires_at=None, error="gave up after repeated failures")
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def delete_finished(session: Session, *, older_than: dt.timedelta) -> int:
+    """Retention: finished events past it are deleted and added to the outcome totals, in one transaction (commits).
+    Only rows this statement deleted are counted, so workers doing this at once never count one twice."""
+    deleted = session.scalars(
+        delete(WebhookEvent)
+        .where(WebhookEvent.status.in_(FINISHED), WebhookEvent.processed_at < utcnow() - older_than)
+        .returning(_OUTCOME)
+    ).all()
+    counts: dict[str, int] = {}
+    for outcome in deleted:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    for outcome, count in counts.items():
+        insert = dialect.insert(WebhookOutcomeTotal).values(outcome=outcome, count=count)
+        session.execute(insert.on_conflict_do_update(
+            index_elements=["outcome"], set_={"count": WebhookOutcomeTotal.count + insert.excluded.count}))
+    session.commit()
+    return len(deleted)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    waiting: int  # stored, not claimed
+    in_progress: int  # claimed by a worker
+    oldest_waiting_seconds: float  # age of the oldest event not yet answered (0 when none)
+    totals: dict[str, int]  # every event ever finished, by outcome (OUTCOMES)
+
+
+def backlog(session: Session) -> Backlog:
+    """What the metrics show: across every worker and machine, since the database is the queue."""
+    unfinished = dict(session.execute(
+        select(WebhookEvent.status, func.count())
+        .where(WebhookEvent.status.in_([EventStatus.pending, EventStatus.processing]))
+        .group_by(WebhookEvent.status)).all())
+    live = dict(session.execute(
+        select(_OUTCOME, func.count()).where(WebhookEvent.status.in_(FINISHED)).group_by(_OUTCOME)).all())
+    archived = dict(session.execute(select(WebhookOutcomeTotal.outcome, WebhookOutcomeTotal.count)).all())
+    oldest = session.scalar(select(func.min(WebhookEvent.event_time))
+                            .where(WebhookEvent.status.in_([EventStatus.pending, EventStatus.processing])))
+    return Backlog(
+        waiting=unfinished.get(EventStatus.pending, 0),
+        in_progress=unfinished.get(EventStatus.processing, 0),
+        oldest_waiting_seconds=max(0.0, (utcnow() - as_utc(oldest)).total_seconds()) if oldest else 0.0,
+        totals={outcome: live.get(outcome, 0) + archived.get(outcome, 0) for outcome in OUTCOMES},
+    )
+
+
+def reply_deadline(event: WebhookEvent, ttl_seconds: float) -> dt.datetime:
+    """Until when the event's reply token can still be valid."""
+    return as_utc(event.event_time) + dt.timedelta(seconds=ttl_seconds)

@@ -1,7 +1,16 @@
-"""The life of a webhook event: accept (store, then 200) → process after the acknowledgement → reply once.
+"""The answer worker: takes webhook events from the database queue and answers each once.
 
-A sweeper in every process picks up what no live process is handling: events stored while the content was still
-loading, and events of a process that died after acknowledging them.
+The web process only acknowledges (verify, store, 200); answering happens here, in processes of their own
+(`python -m app worker`; `python -m app serve` starts them beside the web server), so a burst of questions never slows
+the acknowledgements LINE waits for. One worker answers up to `worker_concurrency` events at once, oldest first; more
+workers, on this machine or others sharing one PostgreSQL, answer more. The life of one event:
+
+    claim (lease) → read it → answer from the current content → reply to LINE (retried while the token lives) → finish
+
+Meanwhile the worker renews the leases of the events it holds, so that a worker that died is noticed within
+`claim_lease_seconds` and its events are answered by another. Housekeeping runs beside it: events whose token ran
+out are recorded as missed, events that failed too often as failed, finished events past retention deleted, quiet
+conversations forgotten.
 """
 
 from __future__ import annotations
@@ -11,145 +20,235 @@ import datetime as dt
 import json
 import logging
 
+from app.config import Settings
+from app.conversation import context
 from app.conversation.service import respond_to_event
-from app.db import session_scope, utcnow
-from app.line import service
+from app.db import checkpoint_wal, session_scope, utcnow
+from app.line import queue
+from app.line.client import LineApi
+from app.line.events import line_user_id, one_to_one_chat, to_inbound
 from app.line.models import EventStatus, WebhookEvent
-from app.runtime import Runtime
+from app.line.queue import Outcome
+from app.runtime import Content, Runtime
 
 log = logging.getLogger(__name__)
 
-# An event just stored is being handled by the process that stored it; the sweeper leaves it alone this long.
-SETTLE = dt.timedelta(seconds=2)
-SWEEP_SECONDS = 1.0
 # An answer not ready after this long gets LINE's loading animation in a 1:1 chat, so the citizen sees it coming.
 LOADING_AFTER_SECONDS = 1.0
 LOADING_SECONDS = 10  # 5..60 in steps of 5; the animation stops as soon as the reply arrives
+# While content is still loading (a first start builds the index), people who write see the animation this long.
 CONTENT_LOADING_SECONDS = 30
+HOUSEKEEPING_SECONDS = 1.0
+# Forgetting quiet conversations and retention are cheap but not urgent.
+FORGET_EVERY = dt.timedelta(seconds=60)
 
 
-class EventPipeline:
-    def __init__(self, runtime: Runtime):
+class AnswerWorker:
+    def __init__(self, runtime: Runtime, line: LineApi | None, settings: Settings):
         self.runtime = runtime
-        self._tasks: set[asyncio.Task] = set()
+        self.line = line
+        self.settings = settings
+        self.id = queue.new_worker_id()
+        self._held: dict[str, asyncio.Task] = {}  # event id → the task answering it
+        self._room = asyncio.Event()  # set when a slot frees up
+        self._shown_loading: set[str] = set()  # events waiting for content that already show the animation
+        # Outcomes waiting to be written: whatever finished while the previous write ran goes in the next one.
+        self._outcomes: list[tuple[str, Outcome, asyncio.Future]] = []
+        self._outcomes_waiting = asyncio.Event()
 
-    def accept(self, events: list[dict]) -> list[str]:
-        """Store the batch durably; the caller answers 200 only after this returns."""
-        with session_scope() as session:
-            return service.store_events(session, events)
-
-    def schedule(self, event_ids: list[str]) -> None:
-        for eid in event_ids:
-            task = asyncio.create_task(self.process(eid))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def process(self, eid: str) -> None:
-        content = self.runtime.content
-        if content is None:
-            # Still loading: the sweeper takes the event once content is ready; meanwhile the citizen sees dots.
-            await self._show_loading(await asyncio.to_thread(self._chat_of, eid), CONTENT_LOADING_SECONDS)
-            return
-        event = await asyncio.to_thread(self._claim, eid)
-        if event is None:
-            return
+    async def run(self, stop: asyncio.Event) -> None:
+        """Answer until `stop` is set, then let the events in hand finish."""
+        log.info("answer worker %s started (%d at once)", self.id, self.settings.worker_concurrency)
+        helpers = [asyncio.create_task(self._renew_leases_forever()), asyncio.create_task(self._housekeeping_forever()),
+                   asyncio.create_task(self._write_outcomes_forever())]
         try:
-            status, request_id, error = await self._handle(event, content)
-        except Exception as exc:
-            log.exception("event %s failed (attempt %d)", eid, event.attempts)
-            status, request_id, error = EventStatus.failed, None, f"{type(exc).__name__}: {exc}"
-            if event.attempts < service.MAX_ATTEMPTS and not self._token_expired(event):
-                status = EventStatus.pending  # another attempt by the sweeper
-        await asyncio.to_thread(self._finish, eid, status, request_id, error)
+            while not stop.is_set():
+                if not await self._claim_and_start():
+                    self._room.clear()
+                    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(self._room.wait())]
+                    await asyncio.wait(waits, timeout=self.settings.worker_poll_seconds,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                    for wait in waits:
+                        wait.cancel()
+        finally:
+            if self._held:
+                await asyncio.gather(*self._held.values(), return_exceptions=True)
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            log.info("answer worker %s stopped", self.id)
 
-    async def _handle(self, event: WebhookEvent, content) -> tuple[EventStatus, str | None, str | None]:
-        if event.mode == "standby":
-            return EventStatus.done, None, None  # another channel answers this chat
-        if event.reply_token and self._token_expired(event):
-            log.warning("event %s is older than the reply token's life: recorded as missed", event.id)
-            return EventStatus.missed, None, "reply token expired before processing"
-        raw = json.loads(event.payload or "{}")
-        profile_language = await self._profile_language(raw) if raw.get("type") == "follow" else None
-        answering = asyncio.ensure_future(asyncio.to_thread(self._respond, raw, content, profile_language))
-        done, _ = await asyncio.wait({answering}, timeout=LOADING_AFTER_SECONDS)
-        if not done:
-            await self._show_loading(_one_to_one_chat(raw), LOADING_SECONDS)
-        reply = await answering
-        if reply is None or not reply.messages or not event.reply_token:
-            return EventStatus.done, None, None
-        if self.runtime.line is None:
-            return EventStatus.failed, None, "LINE channel not configured"
-        outcome = await self.runtime.line.reply(event.reply_token, reply.messages)
-        return EventStatus.done, outcome.request_id, outcome.error
+    async def _claim_and_start(self) -> bool:
+        """Claim as many events as there is room for; False when there was nothing to do (or no room)."""
+        content = self.runtime.content
+        room = self.settings.worker_concurrency - len(self._held)
+        if content is None:
+            await self._show_loading_while_content_loads()
+            return False
+        self._shown_loading.clear()
+        # Busy: claim again once a quarter of the slots are free, so that claims come in batches, not one by one.
+        if room <= 0 or (self._held and room < max(1, self.settings.worker_concurrency // 4)):
+            return False
+        events = await asyncio.to_thread(self._claim, room)
+        for event in events:
+            task = asyncio.create_task(self._answer(event, content))
+            self._held[event.id] = task
+            task.add_done_callback(lambda _task, eid=event.id: self._release(eid))
+        return bool(events)
 
-    async def _show_loading(self, chat_id: str | None, seconds: int) -> None:
-        if chat_id and self.runtime.line is not None:
-            await self.runtime.line.show_loading(chat_id, seconds)
+    async def _show_loading_while_content_loads(self) -> None:
+        """Nothing can be answered before the first index is ready; who writes meanwhile sees that a reply comes."""
+        if self.line is None:
+            return
+        for eid, chat in await asyncio.to_thread(self._waiting_chats):
+            if eid not in self._shown_loading:
+                self._shown_loading.add(eid)
+                await self.line.show_loading(chat, CONTENT_LOADING_SECONDS)
 
     @staticmethod
-    def _chat_of(eid: str) -> str | None:
+    def _waiting_chats() -> list[tuple[str, str]]:
         with session_scope() as session:
-            event = session.get(WebhookEvent, eid)
-            return _one_to_one_chat(json.loads(event.payload)) if event and event.payload else None
+            return [(event.id, chat) for event in queue.waiting(session, limit=100)
+                    if (chat := one_to_one_chat(json.loads(event.payload or "{}")))]
+
+    def _release(self, eid: str) -> None:
+        self._held.pop(eid, None)
+        self._room.set()
+
+    def _claim(self, room: int) -> list[WebhookEvent]:
+        with session_scope() as session:
+            return queue.claim_batch(session, self.id, room, lease_seconds=self.settings.claim_lease_seconds)
+
+    async def _answer(self, event: WebhookEvent, content: Content) -> None:
+        try:
+            outcome = await self._reply(event, content)
+        except Exception as exc:
+            log.exception("event %s failed (attempt %d)", event.id, event.attempts)
+            retry = event.attempts < queue.MAX_ATTEMPTS and utcnow() < self._valid_until(event)
+            outcome = Outcome(EventStatus.pending if retry else EventStatus.failed, error=f"{type(exc).__name__}: {exc}")
+        done = asyncio.get_running_loop().create_future()
+        self._outcomes.append((event.id, outcome, done))
+        self._outcomes_waiting.set()
+        await done  # the event stays this worker's (its lease renewed) until its outcome is written
+
+    async def _reply(self, event: WebhookEvent, content: Content) -> Outcome:
+        if event.mode == "standby":
+            return Outcome(EventStatus.done)  # another channel answers this chat
+        if event.reply_token and utcnow() >= self._valid_until(event):
+            log.warning("event %s is older than its reply token's life: recorded as missed", event.id)
+            return Outcome(EventStatus.missed, error="reply token expired before the event could be answered")
+        messages = event.reply_messages  # answered before, by a worker that died or timed out before finishing
+        if messages is None:
+            raw = json.loads(event.payload or "{}")
+            profile_language = await self._profile_language(raw) if raw.get("type") == "follow" else None
+            loading = asyncio.create_task(self._loading_later(one_to_one_chat(raw)))
+            try:
+                messages = await asyncio.to_thread(self._respond, event.id, raw, content, profile_language)
+            finally:
+                loading.cancel()
+        if not messages or not event.reply_token:
+            return Outcome(EventStatus.done)
+        if self.line is None:
+            return Outcome(EventStatus.failed, error="LINE channel not configured")
+        sent = await self.line.reply(event.reply_token, messages, valid_until=self._valid_until(event))
+        return Outcome(EventStatus.done, sent.request_id, sent.error)
+
+    def _respond(self, eid: str, raw: dict, content: Content, profile_language: str | None) -> list[dict]:
+        """Answer, and save the reply in the transaction that changed the conversation: exactly once, however
+        often the reply must be sent."""
+        with session_scope() as session:
+            reply = respond_to_event(session, to_inbound(raw), kb=content.kb, engine=content.engine,
+                                     profile_language=profile_language)
+            messages = reply.messages if reply is not None else []
+            queue.save_reply(session, eid, messages)
+            return messages
+
+    async def _loading_later(self, chat_id: str | None) -> None:
+        """LINE's loading animation when the answer takes a while; never delays the reply itself."""
+        if chat_id and self.line is not None:
+            await asyncio.sleep(LOADING_AFTER_SECONDS)
+            await self.line.show_loading(chat_id, LOADING_SECONDS)
 
     async def _profile_language(self, raw: dict) -> str | None:
-        user_id = (raw.get("source") or {}).get("userId")
-        if not user_id or self.runtime.line is None:
+        user_id = line_user_id(raw)
+        if user_id is None or self.line is None:
             return None
-        return await self.runtime.line.profile_language(user_id)
+        return await self.line.profile_language(user_id)
 
-    def _respond(self, raw: dict, content, profile_language: str | None):
+    def _valid_until(self, event: WebhookEvent) -> dt.datetime:
+        return queue.reply_deadline(event, self.settings.reply_token_ttl_seconds)
+
+    async def _write_outcomes_forever(self) -> None:
+        while True:
+            await self._outcomes_waiting.wait()
+            self._outcomes_waiting.clear()
+            written, self._outcomes = self._outcomes, []
+            try:
+                await asyncio.to_thread(self._finish, [(eid, outcome) for eid, outcome, _ in written])
+            except Exception:  # the events stay claimed: their leases run out and they are taken up again
+                log.exception("recording the outcome of %d event(s) failed", len(written))
+            for _eid, _outcome, done in written:
+                done.set_result(None)
+
+    def _finish(self, outcomes: list[tuple[str, Outcome]]) -> None:
         with session_scope() as session:
-            return respond_to_event(session, raw, kb=content.kb, engine=content.engine, profile_language=profile_language)
+            queue.finish(session, self.id, outcomes)
 
-    def _token_expired(self, event: WebhookEvent) -> bool:
-        return service.reply_token_expired(event, self.runtime.settings.reply_token_ttl_seconds)
+    async def _renew_leases_forever(self) -> None:
+        every = self.settings.claim_lease_seconds / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(self._renew, list(self._held))
+            except Exception:
+                log.exception("renewing leases failed")
 
-    @staticmethod
-    def _claim(eid: str) -> WebhookEvent | None:
+    def _renew(self, event_ids: list[str]) -> None:
         with session_scope() as session:
-            return service.claim(session, eid)
+            queue.renew_leases(session, self.id, event_ids, lease_seconds=self.settings.claim_lease_seconds)
 
-    @staticmethod
-    def _finish(eid: str, status: EventStatus, request_id: str | None, error: str | None) -> None:
-        with session_scope() as session:
-            if status is EventStatus.pending:
-                event = session.get(WebhookEvent, eid)
-                event.status, event.error = EventStatus.pending, error
-                session.add(event)
-            else:
-                service.finish(session, eid, status, request_id=request_id, error=error)
-
-    async def sweep_forever(self) -> None:
+    async def _housekeeping_forever(self) -> None:
+        last_forget = dt.datetime.min.replace(tzinfo=dt.UTC)
         while True:
             try:
-                await self.sweep()
+                forget = utcnow() - last_forget >= FORGET_EVERY
+                await asyncio.to_thread(self._housekeeping, forget)
+                if forget:
+                    last_forget = utcnow()
             except Exception:
-                log.exception("sweep failed")
-            await asyncio.sleep(SWEEP_SECONDS)
+                log.exception("housekeeping failed")
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
-    async def sweep(self) -> None:
-        if self.runtime.content is None:
-            return
-        ids = await asyncio.to_thread(self._unfinished)
-        for eid in ids:
-            await self.process(eid)
-
-    @staticmethod
-    def _unfinished() -> list[str]:
+    def _housekeeping(self, forget: bool) -> None:
         with session_scope() as session:
-            service.give_up_exhausted(session)
-            return service.unfinished_ids(session, settled_before=utcnow() - SETTLE)
+            if missed := queue.miss_expired(session, ttl_seconds=self.settings.reply_token_ttl_seconds):
+                log.warning("%d event(s) waited past their reply token's life: recorded as missed", missed)
+            if failed := queue.give_up_exhausted(session):
+                log.error("%d event(s) failed %d times: recorded as failed", failed, queue.MAX_ATTEMPTS)
+            if not forget:
+                return
+            retention = dt.timedelta(hours=self.settings.webhook_retention_hours)
+            if deleted := queue.delete_finished(session, older_than=retention):
+                log.info("deleted %d finished event(s) past retention", deleted)
+            if cleared := context.forget_quiet(session, memory_minutes=self.settings.conversation_memory_minutes):
+                log.info("forgot %d quiet conversation(s)", cleared)
+        checkpoint_wal()  # erased text must not linger in SQLite's write-ahead log
 
-    async def drain(self) -> None:
-        """Wait for events in flight (shutdown)."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
 
-
-def _one_to_one_chat(raw: dict) -> str | None:
-    """The user id when the event is a message or a tap in a 1:1 chat (LINE shows loading only there)."""
-    source = raw.get("source") or {}
-    if raw.get("type") in ("message", "postback") and source.get("type") == "user":
-        return source.get("userId")
-    return None
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """`python -m app worker`: this process's content, LINE client and worker, until `stop`."""
+    runtime = Runtime(settings)
+    line = None
+    if settings.line_channel_access_token:
+        line = LineApi(settings)
+        await line.start()
+    else:
+        log.warning("LINE_CHANNEL_ACCESS_TOKEN not set: events are answered but no reply can be sent")
+    polling = asyncio.create_task(runtime.poll_content_forever())
+    try:
+        await AnswerWorker(runtime, line, settings).run(stop)
+    finally:
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+        if line is not None:
+            await line.close()

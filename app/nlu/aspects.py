@@ -175,6 +175,8 @@ def _pattern(cue: str) -> re.Pattern[str]:
 
 
 def _spans(cue: str, folded: str) -> list[tuple[int, int]]:
+    if cue not in folded:  # every pattern needs the cue itself: hundreds of cues are ruled out without a regex
+        return []
     return [m.span() for m in _pattern(cue).finditer(folded)]
 
 
