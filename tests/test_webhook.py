@@ -32,6 +32,11 @@ def wait_status(event_id: str, timeout: float = 15.0) -> WebhookEvent:
     return stored(event_id)
 
 
+def unsend_event(source: dict, message_id: str, event_id: str) -> dict:
+    return {"type": "unsend", "mode": "active", "timestamp": now_ms(), "source": source, "webhookEventId": event_id,
+            "deliveryContext": {"isRedelivery": False}, "unsend": {"messageId": message_id}}
+
+
 def test_official_signature_vector():
     # From LINE's documentation (../shared/line/FACTS.md)
     body = b'{"destination":"U8e742f61d673b39c7fff3cecb7536ef0","events":[]}'
@@ -164,9 +169,7 @@ def test_unsend_erases_the_stored_text(client, line):
     with session_scope() as session:
         turn = session.exec(select(ConversationTurn).where(ConversationTurn.line_message_id == "MSG-TO-UNSEND-1")).one()
         assert "0912345678" not in turn.text and "老闆欠我薪水" in turn.text  # masked when stored
-    unsend = {"type": "unsend", "mode": "active", "timestamp": now_ms(), "source": event["source"],
-              "webhookEventId": "UNSEND-EVENT-0001", "deliveryContext": {"isRedelivery": False},
-              "unsend": {"messageId": "MSG-TO-UNSEND-1"}}
+    unsend = unsend_event(event["source"], "MSG-TO-UNSEND-1", "UNSEND-EVENT-0001")
     assert post_webhook(client, webhook_body(unsend)).status_code == 200
     assert wait_status("UNSEND-EVENT-0001").status is EventStatus.done
     with session_scope() as session:
@@ -298,9 +301,7 @@ def test_unsending_an_edited_message_erases_the_edited_text_too(client, line):
         stored_texts = session.exec(select(ConversationTurn.text)
                                     .where(ConversationTurn.line_message_id == "MSG-EDITED-1")).all()
     assert len(stored_texts) == 2 and any("改過的" in text for text in stored_texts)
-    unsend = {"type": "unsend", "mode": "active", "timestamp": now_ms(), "source": original["source"],
-              "webhookEventId": "UNSEND-EDITED-0001", "deliveryContext": {"isRedelivery": False},
-              "unsend": {"messageId": "MSG-EDITED-1"}}
+    unsend = unsend_event(original["source"], "MSG-EDITED-1", "UNSEND-EDITED-0001")
     assert post_webhook(client, webhook_body(unsend)).status_code == 200
     assert wait_status("UNSEND-EDITED-0001").status is EventStatus.done
     with session_scope() as session:

@@ -157,16 +157,7 @@ def miss_expired(session: Session, *, ttl_seconds: float) -> int:
     now = utcnow()
     expired = and_(WebhookEvent.reply_token.is_not(None),
                    WebhookEvent.event_time < now - dt.timedelta(seconds=ttl_seconds), _claimable(now))
-    if not _any(session, expired):
-        return 0
-    result = session.execute(
-        update(WebhookEvent)
-        .where(expired)
-        .values(status=EventStatus.missed, processed_at=now, payload=None, reply_token=None, reply_messages=None,
-                lease_expires_at=None, error="reply token expired before the event could be answered")
-    )
-    session.commit()
-    return result.rowcount or 0
+    return _end(session, expired, EventStatus.missed, "reply token expired before the event could be answered", now)
 
 
 def give_up_exhausted(session: Session) -> int:
@@ -177,13 +168,18 @@ def give_up_exhausted(session: Session) -> int:
         or_(WebhookEvent.status == EventStatus.pending,
             and_(WebhookEvent.status == EventStatus.processing, WebhookEvent.lease_expires_at < now)),
     )
-    if not _any(session, exhausted):
+    return _end(session, exhausted, EventStatus.failed, "gave up after repeated failures", now)
+
+
+def _end(session: Session, condition, status: EventStatus, error: str, now: dt.datetime) -> int:
+    """Events no worker will answer, finished as `status` with their text dropped; how many (commits)."""
+    if not _any(session, condition):
         return 0
     result = session.execute(
         update(WebhookEvent)
-        .where(exhausted)
-        .values(status=EventStatus.failed, processed_at=now, payload=None, reply_token=None, reply_messages=None,
-                lease_expires_at=None, error="gave up after repeated failures")
+        .where(condition)
+        .values(status=status, processed_at=now, payload=None, reply_token=None, reply_messages=None,
+                lease_expires_at=None, error=error)
     )
     session.commit()
     return result.rowcount or 0
