@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -25,6 +26,16 @@ from app.config import PROJECT_ROOT, get_settings
 def utcnow() -> dt.datetime:
     """Timezone-aware UTC now: every timestamp in the database is stored in UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text as every database can store it: PostgreSQL refuses NUL in text, and a lone surrogate (a broken \\ud800
+    escape in JSON) cannot be encoded as UTF-8. Neither is something a person typed, so NUL is dropped and a lone
+    surrogate becomes U+FFFD, instead of refusing a message over an invisible character."""
+    return _LONE_SURROGATE.sub("\ufffd", text.replace("\x00", ""))
 
 
 TAIPEI = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")

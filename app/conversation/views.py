@@ -10,7 +10,6 @@ address gets `API_ASK_PER_MINUTE` of them.
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -19,7 +18,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.config import get_settings
 from app.conversation.service import Reply, reply_to_location, reply_to_postback, reply_to_text
-from app.db import session_scope
+from app.db import session_scope, storable
 from app.places.schemas import Point
 from app.privacy import pseudonymise
 from app.runtime import serving_content
@@ -34,23 +33,13 @@ API_ERRORS = {
 router = APIRouter(prefix="/api", tags=["api"], responses=API_ERRORS)
 LIMITED = {429: {"description": "Too many calls from this address (API_ASK_PER_MINUTE); see Retry-After"}}
 _limiter = ClientRateLimiter()
-_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def clean_text(value: str) -> str:
-    """NUL cannot be stored in PostgreSQL text, and a lone surrogate (a broken \\ud800 escape) cannot be encoded as
-    UTF-8. Neither is something a person typed, so the question is answered as meant: NUL is dropped and a lone
-    surrogate becomes U+FFFD, instead of refusing a message over an invisible character."""
-    return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
-
-
 def _cleaned(value, depth: int = 0):
     """Every string of a request body, cleaned before validation: a 422 echoes what it refused, and could not encode a
     lone surrogate either. Our requests are flat; whatever is nested deeper than this is refused anyway."""
     if depth > 8:
         return None
     if isinstance(value, str):
-        return clean_text(value)
+        return storable(value)
     if isinstance(value, list):
         return [_cleaned(item, depth + 1) for item in value]
     if isinstance(value, dict):

@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import queue
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.db import utcnow
+from app.db import storable, utcnow
 from app.line.models import EventStatus, WebhookEvent
 from app.privacy import pseudonymise
 
@@ -41,7 +40,6 @@ MAX_REPLY_TOKEN = 255  # the column; LINE's tokens are 32 characters
 # LINE's timestamps are milliseconds since 1970; beyond year 2286 a number is not a timestamp.
 MAX_TIMESTAMP_MS = 10**13
 MAX_TEXT = 5000  # LINE's limit for a text message: a longer one is not from LINE, and costs time to read
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class MalformedEvent(ValueError):
@@ -218,7 +216,7 @@ def _clean(value: object, depth: int = 0) -> object:
     if depth > MAX_DEPTH:
         raise MalformedEvent(f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+        return storable(value)
     if isinstance(value, dict):
         return {_clean(key, depth + 1): _clean(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list):
