@@ -39,6 +39,7 @@ LOADING_SECONDS = 10  # 5..60 in steps of 5; the animation stops as soon as the 
 # While content is still loading (a first start builds the index), people who write see the animation this long.
 CONTENT_LOADING_SECONDS = 30
 HOUSEKEEPING_SECONDS = 1.0
+OUTCOME_ATTEMPTS = 3  # a failed write of outcomes (a deadlock, a dropped connection) is tried again at once
 # Forgetting quiet conversations and retention are cheap but not urgent.
 FORGET_EVERY = dt.timedelta(seconds=60)
 
@@ -55,6 +56,9 @@ class AnswerWorker:
         # Outcomes waiting to be written: whatever finished while the previous write ran goes in the next one.
         self._outcomes: list[tuple[str, Outcome, asyncio.Future]] = []
         self._outcomes_waiting = asyncio.Event()
+        # Renewing leases and writing outcomes both update rows this worker holds: one at a time, so that their
+        # transactions never wait for each other's row locks (on PostgreSQL that was a deadlock).
+        self._writing_held_rows = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Answer until `stop` is set, then let the events in hand finish."""
@@ -183,10 +187,15 @@ class AnswerWorker:
             await self._outcomes_waiting.wait()
             self._outcomes_waiting.clear()
             written, self._outcomes = self._outcomes, []
-            try:
-                await asyncio.to_thread(self._finish, [(eid, outcome) for eid, outcome, _ in written])
-            except Exception:  # the events stay claimed: their leases run out and they are taken up again
-                log.exception("recording the outcome of %d event(s) failed", len(written))
+            outcomes = sorted((eid, outcome) for eid, outcome, _ in written)
+            for attempt in range(1, OUTCOME_ATTEMPTS + 1):
+                try:
+                    async with self._writing_held_rows:
+                        await asyncio.to_thread(self._finish, outcomes)
+                    break
+                except Exception:  # after the last attempt the events stay claimed: their leases run out and
+                    log.exception("recording the outcome of %d event(s) failed (attempt %d)", len(written), attempt)
+                    await asyncio.sleep(0.05 * attempt)  # they are taken up again, and their saved reply resent
             for _eid, _outcome, done in written:
                 done.set_result(None)
 
@@ -199,7 +208,8 @@ class AnswerWorker:
         while True:
             await asyncio.sleep(every)
             try:
-                await asyncio.to_thread(self._renew, list(self._held))
+                async with self._writing_held_rows:
+                    await asyncio.to_thread(self._renew, sorted(self._held))
             except Exception:
                 log.exception("renewing leases failed")
 
