@@ -2,8 +2,9 @@
 
 The web process only acknowledges (verify, store, 200); answering happens here, in processes of their own
 (`python -m app worker`; `python -m app serve` starts them beside the web server), so a burst of questions never slows
-the acknowledgements LINE waits for. One worker answers up to `worker_concurrency` events at once, oldest first; more
-workers, on this machine or others sharing one PostgreSQL, answer more. The life of one event:
+the acknowledgements LINE waits for. One worker answers up to `worker_concurrency` events at once, oldest first (one
+person's messages one at a time, in order: `app.line.queue`); more workers, on this machine or others sharing one
+PostgreSQL, answer more. The life of one event:
 
     claim (lease) → read it → answer from the current content → reply to LINE (retried while the token lives) → finish
 
