@@ -38,6 +38,29 @@ def storable(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text.replace("\x00", ""))
 
 
+def storable_json(value: object, max_depth: int) -> tuple[object, bool]:
+    """Parsed JSON with every string `storable`, NaN and Infinity as null (not JSON, though `json` reads and writes
+    them), and whatever lies deeper than `max_depth` as null; True when something was that deep."""
+    too_deep = False
+
+    def clean(item: object, depth: int) -> object:
+        nonlocal too_deep
+        if depth > max_depth:
+            too_deep = True
+            return None
+        if isinstance(item, str):
+            return storable(item)
+        if isinstance(item, dict):
+            return {clean(key, depth + 1): clean(inner, depth + 1) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [clean(inner, depth + 1) for inner in item]
+        if isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
+            return None
+        return item
+
+    return clean(value, 0), too_deep
+
+
 TAIPEI = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")
 
 

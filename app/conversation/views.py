@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.config import get_settings
 from app.conversation.service import Reply, reply_to_location, reply_to_postback, reply_to_text
-from app.db import session_scope, storable
+from app.db import session_scope, storable_json
 from app.places.schemas import Point
 from app.privacy import pseudonymise
 from app.runtime import serving_content
@@ -33,25 +33,17 @@ API_ERRORS = {
 router = APIRouter(prefix="/api", tags=["api"], responses=API_ERRORS)
 LIMITED = {429: {"description": "Too many calls from this address (API_ASK_PER_MINUTE); see Retry-After"}}
 _limiter = ClientRateLimiter()
-def _cleaned(value, depth: int = 0):
-    """Every string of a request body, cleaned before validation: a 422 echoes what it refused, and could not encode a
-    lone surrogate either. Our requests are flat; whatever is nested deeper than this is refused anyway."""
-    if depth > 8:
-        return None
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, list):
-        return [_cleaned(item, depth + 1) for item in value]
-    if isinstance(value, dict):
-        return {_cleaned(key, depth + 1): _cleaned(item, depth + 1) for key, item in value.items()}
-    return value
+# Our requests are flat: whatever is nested deeper than this is dropped before validation.
+MAX_DEPTH = 8
 
 
 class ApiRequest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _clean(cls, data):
-        return _cleaned(data)
+        """Every string cleaned before validation: a 422 echoes what it refused, and could not encode a lone
+        surrogate either."""
+        return storable_json(data, MAX_DEPTH)[0]
 
 
 def within_rate_limit(request: Request) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.db import storable, utcnow
+from app.db import storable_json, utcnow
 from app.line.models import EventStatus, WebhookEvent
 from app.privacy import pseudonymise
 
@@ -170,7 +170,9 @@ def to_record(raw: object) -> dict:
     """The row for one event, from type-checked fields only; MalformedEvent when it cannot be stored."""
     if not isinstance(raw, dict):
         raise MalformedEvent("not an object")
-    clean = _clean(raw)
+    clean, too_deep = storable_json(raw, MAX_DEPTH)
+    if too_deep:
+        raise MalformedEvent(f"nested deeper than {MAX_DEPTH} levels")
     message = clean.get("message")
     if isinstance(message, dict) and isinstance(message.get("text"), str):
         message["text"] = message["text"][:MAX_TEXT]
@@ -209,21 +211,6 @@ def event_time(raw: dict) -> dt.datetime:
     if isinstance(timestamp, int | float) and not isinstance(timestamp, bool) and 0 < timestamp < MAX_TIMESTAMP_MS:
         return dt.datetime.fromtimestamp(timestamp / 1000, dt.UTC)
     return utcnow()
-
-
-def _clean(value: object, depth: int = 0) -> object:
-    """The event with NUL bytes removed and lone surrogates replaced: PostgreSQL refuses the one, UTF-8 the other."""
-    if depth > MAX_DEPTH:
-        raise MalformedEvent(f"nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return {_clean(key, depth + 1): _clean(item, depth + 1) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_clean(item, depth + 1) for item in value]
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None  # NaN and Infinity are not JSON; json.dumps would write them anyway
-    return value
 
 
 def _text(value: object, default: str, limit: int) -> str:
