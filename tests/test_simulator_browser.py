@@ -96,12 +96,16 @@ def test_question_card_quick_reply_and_eligibility_check(browser_page):
     assert seen.errors == [] and seen.outside_requests == []
 
 
-def test_typed_answer_and_cancel_in_the_simulator(browser_page):
-    page, seen = browser_page
+def say_in_a_new_conversation(page, seen, text: str) -> None:
     page.goto(seen.base_url + "/try")
     page.click("#restart")
-    page.fill("#text", "選單")
+    page.fill("#text", text)
     page.click("#send")
+
+
+def test_typed_answer_and_cancel_in_the_simulator(browser_page):
+    page, seen = browser_page
+    say_in_a_new_conversation(page, seen, "選單")
     page.locator(".quick .chip:text-is('青年/找工作')").click()
     page.locator(".flex-bubble .flex-button:has-text('臺中青年就業獎勵金')").click()
     page.locator(".flex-bubble .flex-button:text-is('我符合資格嗎？')").last.click()
@@ -116,10 +120,7 @@ def test_typed_answer_and_cancel_in_the_simulator(browser_page):
 
 def test_the_menu_button_keeps_the_language_of_the_conversation(browser_page):
     page, seen = browser_page
-    page.goto(seen.base_url + "/try")
-    page.click("#restart")
-    page.fill("#text", "Gaji saya belum dibayar majikan selama tiga bulan")
-    page.click("#send")
+    say_in_a_new_conversation(page, seen, "Gaji saya belum dibayar majikan selama tiga bulan")
     page.locator(".flex-bubble").last.wait_for()
     page.click("#menu")
     page.locator(".bubble.text:has-text('Topik apa yang Anda perlukan?')").wait_for()
@@ -130,10 +131,7 @@ def test_the_menu_button_keeps_the_language_of_the_conversation(browser_page):
 
 def test_a_long_card_is_shown_from_its_title_above_the_quick_replies_and_rated_once(browser_page):
     page, seen = browser_page
-    page.goto(seen.base_url + "/try")
-    page.click("#restart")
-    page.fill("#text", "臺中青年就業獎勵金")
-    page.click("#send")
+    say_in_a_new_conversation(page, seen, "臺中青年就業獎勵金")
     card = page.locator(".flex-bubble").last
     card.wait_for()
     page.locator(".quick .chip").first.wait_for()
