@@ -103,6 +103,9 @@ def create_app() -> FastAPI:
         if runtime.content is not None:
             body["content_revision"] = runtime.content.revision
             body["index_complete"] = runtime.content.engine.complete  # False while the full index is being rebuilt
+            body["answering_from"] = runtime.content.engine.basis
+        if (build := runtime.build) is not None:
+            body["index_build"] = build.as_json()
         if runtime.last_error:
             body["error"] = runtime.last_error
         return JSONResponse(body, status_code=200 if body["ready"] else 503)

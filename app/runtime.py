@@ -3,9 +3,10 @@
 Content is a (knowledge, engine, revision) triple swapped as one. Each process polls the content revision; when staff
 publish, it answers from the new content within a poll interval and a second: the new documents are indexed with the
 current engine's encoder and calibration (`reindex`), and the complete engine — encoder trained on the new content,
-calibration refitted, tens of seconds — is built in a background thread and swapped in when ready. Processes sharing
-an index directory build it once: the others wait for it and load it. A process starting on content that has no
-index yet (a restart soon after a publish) does the same, starting from the newest index on disk.
+calibration refitted, one to two minutes — is built in a background thread and swapped in when ready. Processes
+sharing an index directory build it once: the others wait for it and load it. A process starting on content that has
+no index yet (a restart soon after a publish) does the same, starting from the newest index on disk; with no index on
+disk at all (a first start) it answers within seconds from the lexical signals alone, calibrated for them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -21,7 +23,7 @@ from fastapi import HTTPException, Request
 from app.config import Settings
 from app.db import session_scope
 from app.knowledge.service import KnowledgeBase, current_revision, load_from_database
-from app.nlu.service import NluEngine, build_engine, load_engine, newest_engine, reindex
+from app.nlu.service import BuildProgress, NluEngine, build_engine, lexical_engine, load_engine, newest_engine, reindex
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,13 @@ def serving_content(request: Request) -> Content:
     if content is None:
         raise HTTPException(503, "content is still loading; retry in a few seconds")
     return content
+
+
+_BASIS_LOG = {
+    "complete": "complete index",
+    "reindexed": "an earlier index over the new content while the complete index is built",
+    "lexical": "words alone while the complete index is built (a first start: one to two minutes)",
+}
 
 
 class ContentSource(Protocol):
@@ -72,6 +81,7 @@ class Runtime:
         self._completion_lock = threading.Lock()
         self._to_complete: KnowledgeBase | None = None  # newest content waiting for its complete engine
         self._completer: threading.Thread | None = None
+        self.build: BuildProgress | None = None  # the complete engine this process is building, while it does
 
     @property
     def ready(self) -> bool:
@@ -92,20 +102,25 @@ class Runtime:
                 return False
             self.content = Content(kb, engine, revision)
             self.last_error = None
-            log.info("answering from content revision %s (%d published services%s)", revision, len(kb.published),
-                     "" if engine.complete else "; complete index being built")
+            log.info("answering from content revision %s (%d published services; %s)", revision, len(kb.published),
+                     _BASIS_LOG[engine.basis])
             return True
 
     def _engine_now(self, kb: KnowledgeBase) -> NluEngine:
         engine = load_engine(kb, self.settings)
         if engine is not None:
             return engine
-        # A restart after staff published starts from the newest index on disk; only a first start ever waits.
+        # A restart after staff published starts from the newest index on disk; a first start from the words alone.
         base = self.content.engine if self.content is not None else newest_engine(kb, self.settings)
         if base is None:
-            return build_engine(kb, self.settings)
+            log.info("no retrieval index on disk yet: building one from the words alone to answer with meanwhile")
+            started = time.monotonic()
+            engine = lexical_engine(kb)
+            log.info("lexical engine ready in %.1fs", time.monotonic() - started)
+        else:
+            engine = reindex(base, kb)
         self._complete_later(kb)
-        return reindex(base, kb)
+        return engine
 
     def _complete_later(self, kb: KnowledgeBase) -> None:
         with self._completion_lock:
@@ -121,11 +136,14 @@ class Runtime:
                 if kb is None:
                     self._completer = None
                     return
+            self.build = BuildProgress()
             try:
-                engine = build_engine(kb, self.settings)
-            except Exception:  # the reindexed engine keeps answering; the next publish tries again
+                engine = build_engine(kb, self.settings, self.build)
+            except Exception:  # the engine answering now keeps answering; the next publish tries again
                 log.exception("building the complete NLU engine for knowledge %s failed", kb.version)
                 continue
+            finally:
+                self.build = None
             with self._refresh_lock:
                 if self.content is not None and self.content.kb.version == kb.version:
                     self.content = replace(self.content, engine=engine)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tests.conftest import FAKE_LINE, ROOT, now_ms, post_webhook, text_event, webhook_body
+from tests.conftest import FAKE_LINE, ROOT, fully_ready, now_ms, post_webhook, text_event, webhook_body
 from tests.line_schema import assert_valid
 
 # LINE's limits (../shared/line/FACTS.md)
@@ -175,7 +175,8 @@ class LiveServer:
         while time.monotonic() < deadline:
             assert self._process.poll() is None, f"server exited:\n{self.log.read_text()[-3000:]}"
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                response = httpx.get(f"{self.url}/readyz", timeout=2)
+                if fully_ready(response.status_code, response.json()):
                     return self
             except httpx.HTTPError:
                 pass

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import fully_ready
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -105,7 +107,8 @@ class ServerProcess(Process):
         self.wait_listening()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if httpx.get(self.url + "/readyz", timeout=5).status_code == 200:
+            response = httpx.get(self.url + "/readyz", timeout=5)
+            if fully_ready(response.status_code, response.json()):
                 return self
             time.sleep(0.2)
         raise TimeoutError(f"server not ready: {self.log_path.read_text()[-3000:]}")

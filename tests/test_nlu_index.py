@@ -53,9 +53,9 @@ def count_builds(monkeypatch) -> list[str]:
     built: list[str] = []
     calibrate = nlu_service.calibrate
 
-    def counting(documents, build_index):
+    def counting(documents, build_index, fold_done):
         built.append("build")
-        return calibrate(documents, build_index)
+        return calibrate(documents, build_index, fold_done)
 
     monkeypatch.setattr(nlu_service, "calibrate", counting)
     return built
@@ -138,16 +138,16 @@ def test_runtime_answers_new_content_at_once_and_swaps_in_the_complete_engine(sm
     source = ContentInMemory(small_kb)
     runtime = Runtime(settings, source=source)
     assert not runtime.ready
-    assert runtime.refresh() and runtime.content.engine.complete  # nothing to answer from yet: built in full
+    assert runtime.refresh() and runtime.wait_for_complete_engine(300) and runtime.content.engine.complete
     assert not runtime.refresh(), "an unchanged revision is not rebuilt"
 
     release = threading.Event()
     built: list[str] = []
 
-    def held_back_build(kb, build_settings):
+    def held_back_build(kb, build_settings, progress):
         release.wait(60)
         built.append(kb.version)
-        return build_engine(kb, build_settings)
+        return build_engine(kb, build_settings, progress)
 
     monkeypatch.setattr("app.runtime.build_engine", held_back_build)
     phrase = "基本工資今年調多少了呀"
@@ -175,8 +175,9 @@ def test_runtime_keeps_answering_when_the_complete_build_fails(small_kb, setting
     source = ContentInMemory(small_kb)
     runtime = Runtime(settings, source=source)
     runtime.refresh()
+    assert runtime.wait_for_complete_engine(300)
 
-    def broken(kb, build_settings):
+    def broken(kb, build_settings, progress):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr("app.runtime.build_engine", broken)
@@ -189,11 +190,12 @@ def test_runtime_keeps_answering_when_the_complete_build_fails(small_kb, setting
 
 def test_a_restart_on_content_without_an_index_answers_at_once_from_the_newest_index(small_kb, settings, monkeypatch):
     source = ContentInMemory(small_kb)
-    Runtime(settings, source=source).refresh()  # an earlier run left the index of small_kb
+    earlier = Runtime(settings, source=source)  # an earlier run left the index of small_kb
+    assert earlier.refresh() and earlier.wait_for_complete_engine(300)
     phrase = "外勞想上華語課有沒有免費的"
     source.publish(with_example(small_kb, "tc-migrant-chinese-class", phrase))  # published, then the server restarted
     release = threading.Event()
-    monkeypatch.setattr("app.runtime.build_engine", lambda kb, s: (release.wait(60), build_engine(kb, s))[1])
+    monkeypatch.setattr("app.runtime.build_engine", lambda kb, s, p: (release.wait(60), build_engine(kb, s, p))[1])
 
     restarted = Runtime(settings, source=source)
     assert restarted.refresh(), "ready while the complete build is held back"
@@ -202,3 +204,30 @@ def test_a_restart_on_content_without_an_index_answers_at_once_from_the_newest_i
     release.set()
     assert restarted.wait_for_complete_engine(300)
     assert restarted.content.engine.complete and restarted.content.engine.knowledge_version == source.kb.version
+
+
+def test_a_first_start_answers_from_the_words_alone_within_seconds_then_from_the_complete_engine(
+        small_kb, settings, monkeypatch):
+    """No index on disk at all: rather than minutes of 503s, a lexical engine answers while the complete one is built;
+    its calibration is its own, so it still declines what words alone cannot place."""
+    release = threading.Event()
+    progress_seen: list[dict] = []
+
+    def held_back_build(kb, build_settings, progress):
+        release.wait(60)
+        engine = build_engine(kb, build_settings, progress)
+        progress_seen.append(progress.as_json())
+        return engine
+
+    monkeypatch.setattr("app.runtime.build_engine", held_back_build)
+    runtime = Runtime(settings, source=ContentInMemory(small_kb))
+    assert runtime.refresh()
+    engine = runtime.content.engine
+    assert engine.basis == "lexical" and not engine.complete
+    assert engine.understand("老闆欠我兩個月薪水").candidates[0].target == "service:wages-unpaid"
+    assert engine.understand("健保卡遺失怎麼補辦").kind == "fallback"
+    assert runtime.build is not None and runtime.build.done == 0, "the complete build is reported while it runs"
+    release.set()
+    assert runtime.wait_for_complete_engine(300)
+    assert runtime.content.engine.basis == "complete" and runtime.build is None
+    assert progress_seen[-1]["steps_done"] == progress_seen[-1]["steps"]

@@ -177,7 +177,9 @@ def plan_item_probes(documents: Sequence[Document]) -> dict[int, str]:
 
 
 def held_out_signals(
-    documents: Sequence[Document], build_index: Callable[[list[Document]], SearchIndex]
+    documents: Sequence[Document],
+    build_index: Callable[[list[Document]], SearchIndex],
+    fold_done: Callable[[int], None] = lambda folds_done: None,
 ) -> list[HeldOut]:
     fold_of = assign_folds(documents)
     probes = plan_item_probes(documents)
@@ -193,6 +195,7 @@ def held_out_signals(
         for document, vector in zip(scored, vectors):
             design = design_matrix(index.signals(document.text, vector), targets)
             held.append(HeldOut(document.text, document.target, design, targets))
+        fold_done(fold + 1)
     return held
 
 
@@ -379,8 +382,12 @@ def _is_smalltalk(target: str) -> bool:
     return target_kind(target) == INTENT and target_name(target) != OUT_OF_SCOPE
 
 
-def calibrate(documents: Sequence[Document], build_index: Callable[[list[Document]], SearchIndex]) -> Calibration:
-    return fit_calibration(held_out_signals(documents, build_index))
+def calibrate(
+    documents: Sequence[Document],
+    build_index: Callable[[list[Document]], SearchIndex],
+    fold_done: Callable[[int], None] = lambda folds_done: None,
+) -> Calibration:
+    return fit_calibration(held_out_signals(documents, build_index, fold_done))
 
 
 def fit_calibration(held: Sequence[HeldOut]) -> Calibration:

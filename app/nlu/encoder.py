@@ -96,7 +96,17 @@ class StaticEncoder:
         return vectors / np.maximum(norms, 1e-12)  # torch.nn.functional.normalize's eps
 
 
-Encoder = Union[StaticEncoder, "SentenceTransformer"]
+class NoEncoder:
+    """No dense evidence at all: every text is the same zero vector, so only the lexical signals decide. What a
+    process answers with in the seconds after a first start, before any trained encoder exists (see `Runtime`)."""
+
+    dimension = 1
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.zeros((len(texts), self.dimension), dtype=np.float32)
+
+
+Encoder = Union[StaticEncoder, NoEncoder, "SentenceTransformer"]
 
 
 def load_pretrained(spec: str) -> SentenceTransformer:
@@ -113,7 +123,7 @@ def load_saved(path: Path) -> SentenceTransformer:
 
 def encode(model: Encoder, texts: Sequence[str]) -> np.ndarray:
     """Unit-length float32 rows (inner product = cosine), the layout the FAISS index stores."""
-    if isinstance(model, StaticEncoder):
+    if isinstance(model, (StaticEncoder, NoEncoder)):
         return model.encode(texts)
     if not texts:
         return np.zeros((0, model.get_embedding_dimension()), dtype=np.float32)

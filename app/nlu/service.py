@@ -1,10 +1,11 @@
 """Understanding a message: which service (or plan item, or conversational intent) it is about, and how sure we are.
 
 `build_engine(kb, settings)` loads the index for this knowledge version and encoder when one was built before, else
-builds it (encoder training and cross-validated calibration included: tens of seconds) and saves it; processes
-sharing an index directory take turns, so one builds and the others load. `reindex(engine, kb)` answers new content
-at once: the new documents indexed with an existing engine's encoder and calibration, in under a second, while the
-complete engine is built. `NluEngine.understand(text)` fuses the dense, lexical and example signals into one
+builds it (encoder training and cross-validated calibration included: one to two minutes) and saves it; processes
+sharing an index directory take turns, so one builds and the others load. While it is built, two engines answer at
+once: `reindex(engine, kb)`, the new documents indexed with an existing engine's encoder and calibration (under a
+second), and where no engine exists yet (a first start), `lexical_engine(kb)`, the lexical signals alone with their
+own cross-validated calibration (seconds). `NluEngine.understand(text)` fuses the dense, lexical and example signals into one
 calibrated confidence per target and decides:
 
 - answer: the best service or plan item is confident enough to answer, or a clear favourite; the next plausible
@@ -24,7 +25,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -34,7 +35,7 @@ import numpy as np
 from app.config import Settings
 from app.knowledge.service import KnowledgeBase
 from app.nlu import encoder as encoders
-from app.nlu.calibration import Calibration, calibrate, decide, design_matrix, evidence, probabilities
+from app.nlu.calibration import FOLDS, Calibration, calibrate, decide, design_matrix, evidence, probabilities
 from app.nlu.documents import INTENT, OUT_OF_SCOPE, all_documents, target_kind, target_name
 from app.nlu.index import (
     ENCODER_DIR,
@@ -56,6 +57,22 @@ CALIBRATION_FILE = "calibration.json"
 MAX_CANDIDATES = 3
 # Index directories of older knowledge versions kept beside the current one (another process may still read them).
 KEEP_OLD_INDEXES = 2
+LEXICAL_ONLY = "lexical-only"  # the spec of `lexical_engine`'s index: no encoder
+
+
+@dataclass
+class BuildProgress:
+    """How far this process's build of a complete engine has come, for `/readyz` and the log: the cross-validation
+    folds (each trains an encoder), then the final index. Written by the building thread, read by requests."""
+
+    steps: int = FOLDS + 1
+    done: int = 0
+    waiting: bool = False  # another process sharing the index directory is building it; this one will load it
+    started: float = field(default_factory=time.monotonic)
+
+    def as_json(self) -> dict:
+        return {"steps_done": self.done, "steps": self.steps, "waiting_for_other_process": self.waiting,
+                "elapsed_seconds": round(time.monotonic() - self.started, 1)}
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,14 @@ class NluEngine:
         # False for a `reindex`ed engine: its encoder and calibration were learnt from earlier content.
         self.complete = complete
         self._weights = np.asarray(calibration.weights, dtype=np.float64)
+
+    @property
+    def basis(self) -> Literal["complete", "reindexed", "lexical"]:
+        """What answers: the complete engine, an earlier engine's encoder and calibration over new content
+        (`reindex`), or the words alone (`lexical_engine`)."""
+        if self.complete:
+            return "complete"
+        return "lexical" if self.index.spec == LEXICAL_ONLY else "reindexed"
 
     def ranking(self, text: str) -> list[Candidate]:
         """Every target with its calibrated confidence, best first."""
@@ -166,7 +191,7 @@ def newest_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine | None:
     return None
 
 
-def build_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine:
+def build_engine(kb: KnowledgeBase, settings: Settings, progress: BuildProgress | None = None) -> NluEngine:
     """The complete engine for this knowledge base: loaded from `settings.index_dir` when built before, else built.
 
     Processes sharing the index directory build one at a time: a process that waited loads what the other built.
@@ -174,8 +199,22 @@ def build_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine:
     engine = load_engine(kb, settings)
     if engine is not None:
         return engine
-    with _build_lock(settings.index_dir):
-        return load_engine(kb, settings) or _build(kb, settings)
+    progress = progress or BuildProgress()
+    with _build_lock(settings.index_dir, progress):
+        return load_engine(kb, settings) or _build(kb, settings, progress)
+
+
+def lexical_engine(kb: KnowledgeBase) -> NluEngine:
+    """An engine from the lexical signals alone (BM25 and character n-grams; no encoder to train), calibrated by the
+    same cross-validation, so its confidences are honest about what words alone can tell: about ten seconds on this
+    content. A first start answers with it while the complete engine is built."""
+    segmenter, documents, no_encoder = segmenter_for(kb), all_documents(kb), encoders.NoEncoder()
+
+    def build_index(subset) -> SearchIndex:
+        return SearchIndex.build(subset, LEXICAL_ONLY, segmenter, no_encoder)
+
+    calibration = calibrate(documents, build_index)
+    return NluEngine(build_index(documents), calibration, kb.version, complete=False)
 
 
 def reindex(engine: NluEngine, kb: KnowledgeBase) -> NluEngine:
@@ -189,10 +228,16 @@ def reindex(engine: NluEngine, kb: KnowledgeBase) -> NluEngine:
 
 
 @contextmanager
-def _build_lock(index_dir: Path) -> Iterator[None]:
+def _build_lock(index_dir: Path, progress: BuildProgress) -> Iterator[None]:
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress.waiting = True
+            log.info("another process is building the NLU index in %s; waiting to load it", index_dir)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            progress.waiting = False
         yield
 
 
@@ -213,7 +258,7 @@ def _load(directory, knowledge_version: str, spec: str, segmenter: Segmenter) ->
     return NluEngine(index, calibration, knowledge_version)
 
 
-def _build(kb: KnowledgeBase, settings: Settings) -> NluEngine:
+def _build(kb: KnowledgeBase, settings: Settings, progress: BuildProgress) -> NluEngine:
     started = time.monotonic()
     spec = settings.embedding_model
     directory = index_directory(settings.index_dir, kb.version, spec)
@@ -230,7 +275,12 @@ def _build(kb: KnowledgeBase, settings: Settings) -> NluEngine:
             return SearchIndex.build(subset, spec, segmenter, pretrained, known_vectors)
         return SearchIndex.build(subset, spec, segmenter, encoders.train_builtin(subset, out_dir))
 
-    calibration = calibrate(documents, build_index)
+    def fold_done(folds_done: int) -> None:
+        progress.done = folds_done
+        log.info("NLU index for knowledge %s: cross-validation fold %d of %d done after %.0fs", kb.version,
+                 folds_done, FOLDS, time.monotonic() - started)
+
+    calibration = calibrate(documents, build_index, fold_done)
     staging = staging_directory(settings.index_dir)
     try:
         encoder_dir = staging / ENCODER_DIR
@@ -244,6 +294,7 @@ def _build(kb: KnowledgeBase, settings: Settings) -> NluEngine:
         publish_directory(staging, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    progress.done = progress.steps
     _remove_old_indexes(settings, keep=directory)
     log.info("NLU index for knowledge %s built in %.1fs: %s", kb.version, time.monotonic() - started, calibration.cross_validation)
     return NluEngine(index, calibration, kb.version)
