@@ -13,7 +13,7 @@ from app.conversation import texts
 from app.conversation.models import ConversationTurn, UserState
 from app.db import session_scope
 from app.knowledge.service import load_from_files
-from app.places.schemas import Place, Point
+from app.places.schemas import Place, PlaceKind, Point
 from app.places.service import Geography, distance_km, load_districts, nearest, nearest_to_district
 from app.privacy import pseudonymise
 from tests.conversation_helpers import exchange, location_event, new_user, quick_data, say, tap
@@ -49,6 +49,13 @@ def test_every_published_place_has_a_source_a_district_and_a_point_inside_it():
         assert set(place.names) == {"en", "id", "vi", "th"}, place.id
         if place.hours:
             assert set(place.hours_translations) == {"en", "id", "vi", "th"}, place.id
+
+
+def test_injured_workers_and_safety_reports_are_sent_to_their_own_offices():
+    kinds = {place.kind for place in GEO.places}
+    assert {PlaceKind.injury_window, PlaceKind.inspection_office} <= kinds
+    assert {p.kind for p in GEO.offering("occupational-injury")} == {PlaceKind.injury_window}
+    assert PlaceKind.inspection_office in {p.kind for p in GEO.offering("workplace-safety-report")}
 
 
 def test_a_district_with_no_point_of_its_own_gets_its_neighbours():
