@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlencode
 
 from app.conversation import texts
+from app.conversation.models import FeedbackReason
 from app.db import taipei_today
 from app.knowledge.schemas import Contact, EligibilityQuestion, Kind, PlanItem, Service
 
@@ -595,3 +596,13 @@ def feedback_prompt_message(service_id: str | None, lang: str) -> dict:
         ]
     return text_message(texts.text("feedback_prompt", lang), items + navigation(lang))
 
+
+
+def feedback_reason_message(service_id: str, body: str, lang: str) -> dict:
+    """After a 👎: what was wrong, one tap each (the reason goes with the rating to the staff's unanswered list)."""
+    items = [
+        quick_reply(texts.text(f"reason_{reason.value}", lang),
+                    postback_data("fb", s=service_id, v="0", r=reason.value, l=lang))
+        for reason in FeedbackReason
+    ]
+    return text_message(body, items + navigation(lang))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
@@ -29,7 +30,18 @@ class ConversationTurn(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, index=True)
 
 
+class FeedbackReason(StrEnum):
+    """What was wrong with an answer rated 👎, as the citizen chose it."""
+
+    wrong_answer = "wrong_answer"  # 答非所問
+    wrong_information = "wrong_information"  # 資料有誤
+    unclear = "unclear"  # 看不懂
+    other = "other"  # 其他: the citizen's next message says what
+
+
 class Feedback(SQLModel, table=True):
+    """One rating per answer (the turn it is linked to); a 👎 can carry a reason and a comment for staff."""
+
     __tablename__ = "feedback"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -37,6 +49,13 @@ class Feedback(SQLModel, table=True):
     service_id: str | None = Field(default=None, max_length=80, index=True)
     turn_id: int | None = Field(default=None, foreign_key="conversation_turn.id")
     helpful: bool
+    reason: str | None = Field(default=None, max_length=24)  # a FeedbackReason, once the citizen chose one
+    # 「其他」 was tapped then: the person's next text message (within the conversation memory) is the comment.
+    comment_requested_at: dt.datetime | None = None
+    # The comment is that message's own turn, so it is masked and erased on unsend like every message.
+    comment_turn_id: int | None = Field(default=None, foreign_key="conversation_turn.id")
+    resolved_at: dt.datetime | None = None  # staff dealt with it: it leaves the unanswered questions
+    resolved_by: str | None = Field(default=None, max_length=80)
     created_at: dt.datetime = Field(default_factory=utcnow, index=True)
 
 

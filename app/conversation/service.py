@@ -1,6 +1,7 @@
 """What the bot says. One entry per kind of input; the webhook, /api/ask, /api/postback and the CLI all come here.
 
-    text      → 「重新開始」? (the conversation is forgotten)
+    text      → the comment asked for after a 👎 and 「其他」? (kept for staff, not answered)
+              → 「重新開始」? (the conversation is forgotten)
               → an eligibility check under way? (an answer goes to it — typed 「對」「沒有」「我今年25歲」 too; any
                 other message is answered as a question while the check waits, with a button to go back to it)
               → menu / person commands → understand (app.nlu) and read the aspect asked and the facts stated →
@@ -10,7 +11,7 @@
               (a question where to go, once the district is known: the nearest service points)
     location  → the nearest points for the conversation's service (or: which service?)
     postback  → a tapped button: service card, one part of a service, nearest points, menu topic, eligibility check,
-                👍/👎, person, 「都不是」
+                👍/👎 (and what was wrong), person, 「都不是」
     follow    → greeting in the LINE profile's language
 
 Every reply is logged (text masked, user pseudonymised). The reply language is the message's own language; a
@@ -19,6 +20,7 @@ message without one of its own (「1」, an emoji, a lone "menu") and a tapped b
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -28,7 +30,7 @@ from sqlmodel import Session, select
 from app.config import get_settings
 from app.conversation import answers, context, flows, inbound, messages, texts, where
 from app.conversation.context import Context
-from app.conversation.models import ConversationTurn, Feedback, UserState
+from app.conversation.models import ConversationTurn, Feedback, FeedbackReason, UserState
 from app.db import utcnow
 from app.knowledge.schemas import Service
 from app.knowledge.service import KnowledgeBase
@@ -345,6 +347,9 @@ def reply_to_text(
     way, else an answer; what the answer was about is remembered for the next message; logged (masked)."""
     settings = get_settings()
     state = flows.load_state(session, user)
+    if (awaited := _awaited_comment(session, user, settings.conversation_memory_minutes)) is not None:
+        return _take_comment(session, awaited, text, state, channel=channel, user=user, message_id=message_id,
+                             language=language)
     conversation = context.load(state, kb, memory_minutes=settings.conversation_memory_minutes)
     check_waiting = state is not None and state.flow == flows.ELIGIBILITY and not flows.expired(
         state, timeout_minutes=settings.eligibility_check_timeout_minutes)
@@ -480,7 +485,9 @@ def reply_to_postback(
         case "cancel":
             reply = _cancel_check(state, kb, lang)
         case "fb" if params.get("s") and params.get("v") in ("1", "0"):
-            reply = _record_feedback(session, user, params["s"], params["v"] == "1", lang)
+            reason = params.get("r") if params["v"] == "0" and params.get("r") in FeedbackReason.__members__ else None
+            reply = _record_feedback(session, user, params["s"], params["v"] == "1", lang,
+                                     FeedbackReason(reason) if reason else None)
         case _:
             # A button of content since unpublished, or an old rich menu: say so gently and offer the menu.
             log.info("postback not understood or out of date: %r", data[:80])
@@ -523,10 +530,13 @@ def _cancel_check(state: UserState | None, kb: KnowledgeBase, lang: str) -> Repl
     return _check_reply(service, flows.answer(state, service, "cancel"))
 
 
-def _record_feedback(session: Session, user: str | None, service_id: str, helpful: bool, lang: str) -> Reply:
-    """👍/👎 kept with the conversation: linked to this user's latest answer with that service. Tapping again
-    changes the rating instead of counting twice."""
-    turn_id = None
+def _record_feedback(session: Session, user: str | None, service_id: str, helpful: bool, lang: str,
+                     reason: FeedbackReason | None = None) -> Reply:
+    """👍/👎 kept with the conversation: linked to this user's latest answer with that service, one rating per
+    answer (tapping again changes it, or says it is already recorded, instead of counting or thanking twice). A 👎
+    asks what was wrong; the reason tapped goes on the same rating, and 「其他」 asks for the next message as a
+    comment (see `_awaited_comment`)."""
+    turn_id = existing = None
     if user:
         turn_id = session.exec(
             select(ConversationTurn.id)
@@ -534,16 +544,71 @@ def _record_feedback(session: Session, user: str | None, service_id: str, helpfu
             .order_by(ConversationTurn.id.desc())
             .limit(1)
         ).first()
-    existing = None
-    if user and turn_id is not None:
+        same_answer = Feedback.turn_id == turn_id if turn_id is not None else Feedback.turn_id.is_(None)
         existing = session.exec(
-            select(Feedback).where(Feedback.user_pseudonym == user, Feedback.turn_id == turn_id)
+            select(Feedback).where(Feedback.user_pseudonym == user, Feedback.service_id == service_id, same_answer)
         ).first()
+    elif reason is not None:  # an anonymous caller's 👎 was counted; its reason has no rating to go on
+        return _forwarded_reply(lang)
+    unchanged = existing is not None and existing.helpful == helpful and reason is None
     feedback = existing or Feedback(user_pseudonym=user, service_id=service_id, turn_id=turn_id, helpful=helpful)
+    if feedback.helpful != helpful or reason is not None:  # a change of mind, or a new reason: what was said before goes
+        _clear_reason(feedback)
     feedback.helpful = helpful
+    if reason is not None:
+        feedback.reason = reason.value
+        feedback.comment_requested_at = utcnow() if reason is FeedbackReason.other else None
     session.add(feedback)
-    body = texts.text("feedback_up" if helpful else "feedback_down", lang)
-    return Reply("smalltalk", [messages.text_message(body, messages.navigation(lang))], lang, intent="feedback")
+    if reason is FeedbackReason.other:
+        body, quick = texts.text("feedback_ask_comment", lang), messages.navigation(lang)
+    elif reason is not None:
+        return _forwarded_reply(lang)
+    elif not helpful and not feedback.reason:  # a 👎 without its reason yet: ask (thanking only the first time)
+        ask = texts.text("feedback_ask_reason", lang)
+        body = ask if unchanged else f"{texts.text('feedback_down', lang)}\n\n{ask}"
+        message = messages.feedback_reason_message(service_id, body, lang)
+        return Reply("smalltalk", [message], lang, intent="feedback")
+    elif unchanged:
+        body, quick = texts.text("feedback_already", lang), messages.navigation(lang)
+    else:
+        body, quick = texts.text("feedback_up", lang), messages.navigation(lang)
+    return Reply("smalltalk", [messages.text_message(body, quick)], lang, intent="feedback")
+
+
+def _forwarded_reply(lang: str) -> Reply:
+    """What was wrong has reached staff: say so, and offer the menu."""
+    message = messages.text_message(texts.text("feedback_forwarded", lang), messages.menu_quick_replies(lang))
+    return Reply("smalltalk", [message], lang, intent="feedback")
+
+
+def _clear_reason(feedback: Feedback) -> None:
+    feedback.reason = feedback.comment_requested_at = feedback.comment_turn_id = None
+    feedback.resolved_at = feedback.resolved_by = None
+
+
+def _awaited_comment(session: Session, user: str | None, memory_minutes: float) -> Feedback | None:
+    """The rating whose comment this user's next text message is: 「其他」 tapped within the conversation memory,
+    no message since."""
+    if not user:
+        return None
+    return session.exec(
+        select(Feedback)
+        .where(Feedback.user_pseudonym == user, Feedback.reason == FeedbackReason.other.value,
+               Feedback.comment_requested_at >= utcnow() - dt.timedelta(minutes=memory_minutes),
+               Feedback.comment_turn_id.is_(None))
+        .order_by(Feedback.comment_requested_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _take_comment(session: Session, feedback: Feedback, text: str, state: UserState | None, *, channel: str,
+                  user: str, message_id: str | None, language: str | None) -> Reply:
+    """The message asked for after 「其他」: kept (masked, in its own turn) as the rating's comment, not answered."""
+    reply = _forwarded_reply(language or message_language(text, state))
+    _remember(session, state, reply)
+    feedback.comment_turn_id = log_turn(session, reply, channel=channel, user=user, text=text, message_id=message_id).id
+    session.add(feedback)
+    return reply
 
 
 # --- the log --------------------------------------------------------------------------------------------------

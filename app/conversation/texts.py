@@ -415,6 +415,45 @@ TEXTS: dict[str, dict[str, str]] = {
         "gọi 1955 (miễn phí, 24 giờ).",
         "th": "ขอบคุณครับ คำตอบเมื่อกี้ช่วยได้ไหม แตะด้านล่าง\nหากต้องการแจ้งเจ้าหน้าที่โดยตรง โทร 1955 (ฟรี 24 ชม.)",
     },
+    "feedback_ask_reason": {
+        "zh-TW": "哪裡不好？請點下方選一項。",
+        "en": "What was wrong? Please choose below.",
+        "id": "Apa yang kurang? Silakan pilih di bawah.",
+        "vi": "Chưa tốt ở đâu? Vui lòng chọn bên dưới.",
+        "th": "ไม่ดีตรงไหน กรุณาเลือกด้านล่าง",
+    },
+    # The reasons of a 👎 (app.conversation.models.FeedbackReason), as quick-reply labels (≤ 20 characters)
+    "reason_wrong_answer": {"zh-TW": "答非所問", "en": "Not what I asked", "id": "Tidak sesuai", "vi": "Không đúng câu hỏi",
+                            "th": "ไม่ตรงคำถาม"},
+    "reason_wrong_information": {"zh-TW": "資料有誤", "en": "Wrong information", "id": "Informasi salah",
+                                 "vi": "Thông tin sai", "th": "ข้อมูลผิด"},
+    "reason_unclear": {"zh-TW": "看不懂", "en": "Hard to understand", "id": "Sulit dipahami", "vi": "Khó hiểu",
+                       "th": "อ่านไม่เข้าใจ"},
+    "reason_other": {"zh-TW": "其他", "en": "Something else", "id": "Lainnya", "vi": "Khác", "th": "อื่น ๆ"},
+    "feedback_ask_comment": {
+        "zh-TW": "請用一則訊息告訴我們哪裡不對。您傳的下一則訊息會轉給承辦同仁，不會當成新的問題回答。",
+        "en": "Please tell us in one message what was wrong. Your next message goes to our staff; it is not answered "
+        "as a new question.",
+        "id": "Tolong ceritakan dalam satu pesan apa yang salah. Pesan Anda berikutnya diteruskan ke petugas, tidak "
+        "dijawab sebagai pertanyaan baru.",
+        "vi": "Vui lòng cho chúng tôi biết trong một tin nhắn điều gì chưa đúng. Tin nhắn tiếp theo của bạn sẽ được "
+        "chuyển cho nhân viên, không được trả lời như câu hỏi mới.",
+        "th": "กรุณาบอกเราในข้อความเดียวว่าผิดตรงไหน ข้อความถัดไปของคุณจะส่งถึงเจ้าหน้าที่ ไม่ได้ตอบเป็นคำถามใหม่",
+    },
+    "feedback_forwarded": {
+        "zh-TW": "謝謝，已轉給承辦同仁。還有其他問題，直接打字問我，或從下方選單找。",
+        "en": "Thank you, it has been passed on to our staff. Ask me anything else, or pick a topic below.",
+        "id": "Terima kasih, sudah diteruskan ke petugas. Silakan tanya lagi, atau pilih topik di bawah.",
+        "vi": "Cảm ơn bạn, đã chuyển cho nhân viên. Bạn cứ hỏi thêm, hoặc chọn chủ đề bên dưới.",
+        "th": "ขอบคุณครับ ส่งถึงเจ้าหน้าที่แล้ว มีคำถามอื่นพิมพ์ถามได้เลย หรือเลือกหัวข้อด้านล่าง",
+    },
+    "feedback_already": {
+        "zh-TW": "這則回答的評分已經記下來了。",
+        "en": "Your rating of this answer is already recorded.",
+        "id": "Penilaian Anda untuk jawaban ini sudah tercatat.",
+        "vi": "Đánh giá của bạn cho câu trả lời này đã được ghi nhận.",
+        "th": "บันทึกคะแนนของคำตอบนี้ไว้แล้ว",
+    },
     # --- conversation: answering one part of a service, context, starting over -----------------------------
     "facts_used": {
         "zh-TW": "依您提供的資料（{facts}）：", "en": "From what you told me ({facts}):",
