@@ -36,6 +36,13 @@ MENU_CATEGORIES = (
     "youth_jobs", "wages_disputes", "safety", "migrant", "disability", "retirement_insurance", "employer", "union",
 )
 
+# A card leads with what a person acts on, within a phone's first screen: its summary in at most SUMMARY_LINES
+# lines, the first LEAD_ITEMS conditions and steps in at most LEAD_LINES lines each (LINE ends a longer text with
+# "…"), the first application window. A card in Chinese for someone who asked in another language shows one item
+# fewer, to keep room for the 1955 line and button they can use. Everything, whole, is one tap away behind
+# 「完整說明」 (`service_details`).
+SUMMARY_LINES, LEAD_ITEMS, LEAD_LINES = 2, 3, 2
+
 # A figure that starts to apply within this many days is shown beside today's, so nobody is surprised by it.
 UPCOMING_DAYS = 62
 
@@ -303,27 +310,37 @@ def _text(text: str, **style) -> dict:
     return {"type": "text", "text": text, "wrap": True, **style}
 
 
-def _listing(heading: str, items: Sequence[str], *, numbered: bool = False, compact: bool = False) -> dict:
+def _listing(heading: str, items: Sequence[str], *, numbered: bool = False, compact: bool = False,
+             most: int | None = None, lang: str = "zh-TW") -> dict:
     """A titled list. Each item is its own row so wrapped lines stay indented; `compact` writes the list as one
-    text block instead, a third of the JSON, for cards that would otherwise pass LINE's size limit."""
+    text block instead, a third of the JSON, for cards that would otherwise pass LINE's size limit. With `most`
+    (a card's lead) only that many show, each in at most LEAD_LINES lines, closer to what is above, and a line in
+    `lang` says how many more 「完整說明」 has."""
     marks = [f"{n}." if numbered else "・" for n in range(1, len(items) + 1)]
+    lines = {"maxLines": LEAD_LINES} if most else {}
+    shown = items[:most] if most else items
     if compact:
-        rows = [_text("\n".join(f"{mark} {item}" for mark, item in zip(marks, items)), size="sm", color=INK)]
+        rows = [_text("\n".join(f"{mark} {item}" for mark, item in zip(marks, shown)), size="sm", color=INK)]
     else:
         rows = [
             {
                 "type": "box",
                 "layout": "baseline",
                 "spacing": "sm",
-                "contents": [_text(mark, size="sm", color=ACCENT, flex=0), _text(item, size="sm", color=INK, flex=1)],
+                "contents": [_text(mark, size="sm", color=ACCENT, flex=0),
+                             _text(item, size="sm", color=INK, flex=1, **lines)],
             }
-            for mark, item in zip(marks, items)
+            for mark, item in zip(marks, shown)
         ]
+    if len(shown) < len(items):
+        rows.append(_text(texts.text("more_items", lang).format(n=len(items) - len(shown),
+                                                                button=texts.text("btn_full", lang)),
+                          size="xs", color=MUTED))
     return {
         "type": "box",
         "layout": "vertical",
         "spacing": "xs",
-        "margin": "lg",
+        "margin": "md" if most else "lg",
         "contents": [_text(heading, size="sm", weight="bold", color=ACCENT), *rows],
     }
 
@@ -358,24 +375,35 @@ def bubble_bytes(container: dict) -> int:
     return len(json.dumps(container).encode())
 
 
-def _card_sections(service: Service, fields: dict, lang: str, card_lang: str, *, compact: bool,
-                   closest: str | None = None) -> tuple[list[dict], list[dict]]:
-    """The card's body in two parts: what a person acts on (who, how, where, when) and the rest (what to bring,
-    amounts, caveats, contacts, when it was checked)."""
+def _card_lead(service: Service, fields: dict, lang: str, card_lang: str, *, compact: bool = False,
+               short: bool = False, closest: str | None = None) -> list[dict]:
+    """What a person acts on: who qualifies, how, where, when. `short`: as the card shows it (the first of each
+    list, a few lines each); the caveats in `notices` always whole."""
     def t(key: str) -> str:
         return texts.text(key, card_lang)
 
+    most = (LEAD_ITEMS if card_lang == lang else LEAD_ITEMS - 1) if short else None
     lead: list[dict] = []
     if card_lang != lang:
         lead.append(_notice_box("🌏 " + texts.text("see_1955", lang)))
     lead += [_notice_box(notice) for notice in notices(service, card_lang)]
-    lead.append(_text(fields["summary"], size="sm", color=INK))
+    lead.append(_text(fields["summary"], size="sm", color=INK, **({"maxLines": SUMMARY_LINES} if short else {})))
     if closest:  # where to go, once the person's district is known: before everything else they act on
         lead.append(_text(closest, size="sm", weight="bold", color=ACCENT))
-    lead.append(_listing(t("h_eligibility"), fields["eligibility"], compact=compact))
-    lead.append(_listing(t("h_steps"), fields["steps"], numbered=True, compact=compact))
+    lead.append(_listing(t("h_eligibility"), fields["eligibility"], compact=compact, most=most, lang=card_lang))
+    lead.append(_listing(t("h_steps"), fields["steps"], numbered=True, compact=compact, most=most, lang=card_lang))
     if windows := window_lines(service, card_lang):
-        lead.append(_listing(t("h_windows"), windows, compact=compact))
+        lead.append(_listing(t("h_windows"), windows[:1] if short else windows, compact=compact, most=most,
+                             lang=card_lang))
+    return lead
+
+
+def _card_rest(service: Service, fields: dict, card_lang: str, *, compact: bool = False) -> list[dict]:
+    """What the details add to the lead: what to bring, amounts, notes, contacts, the sources and when it was
+    checked."""
+    def t(key: str) -> str:
+        return texts.text(key, card_lang)
+
     rest: list[dict] = []
     if fields["documents"]:
         rest.append(_listing(t("h_documents"), fields["documents"], compact=compact))
@@ -389,16 +417,35 @@ def _card_sections(service: Service, fields: dict, lang: str, card_lang: str, *,
             "contents": [_text(t("h_contacts"), size="sm", weight="bold", color=ACCENT)]
             + [_contact_box(c, card_lang) for c in localized_contacts(service, card_lang)],
         })
+    if service.sources:
+        rest.append(_sources_box(service, t("h_sources")))
     rest.append(_text(t("last_verified").format(date=service.last_verified.isoformat()), size="xxs", color=MUTED,
                       margin="lg"))
-    return lead, rest
+    return rest
 
 
-def _body(contents: list[dict]) -> dict:
-    return {"type": "box", "layout": "vertical", "spacing": "md", "contents": contents}
+def _sources_box(service: Service, heading: str) -> dict:
+    """What the facts rest on, each with its year; a source with a page opens it."""
+    rows = []
+    for source in service.sources:
+        line = f"・{source.title}" + (f"（{source.year}）" if source.year else "")
+        link = {"action": _uri_action(source.title, str(source.url))} if source.url else {}
+        rows.append(_text(line, size="xxs", color=LINK if source.url else MUTED, **link))
+    return {"type": "box", "layout": "vertical", "spacing": "xs", "margin": "lg",
+            "contents": [_text(heading, size="sm", weight="bold", color=ACCENT), *rows]}
+
+
+def _body(contents: list[dict], spacing: str = "md") -> dict:
+    return {"type": "box", "layout": "vertical", "spacing": spacing, "contents": contents}
+
+
+def _row(buttons: list[dict]) -> dict:
+    return {"type": "box", "layout": "horizontal", "spacing": "sm", "contents": buttons}
 
 
 def _card_footer(service: Service, lang: str, card_lang: str) -> dict:
+    """The buttons, in the order a person acts: call, check eligibility, then the official page beside
+    「完整說明」 (everything else), and whether the answer helped."""
     def t(key: str) -> str:
         return texts.text(key, card_lang)
 
@@ -408,56 +455,76 @@ def _card_footer(service: Service, lang: str, card_lang: str) -> dict:
                               "primary", color=ACCENT))
     if card_lang != lang:
         footer.append(_button(_uri_action(texts.text("btn_1955", lang), "tel:1955"), "primary", color=LINK))
-    if page := official_page(service):
-        footer.append(_button(_uri_action(t("btn_web"), page)))
     if service.eligibility_check:
         footer.append(_button(postback_action(t("btn_check"), postback_data("elig", s=service.id, l=lang),
                                               display_text=t("btn_check"), limit=FLEX_LABEL)))
-    footer.append({
-        "type": "box", "layout": "horizontal", "spacing": "sm",
-        "contents": [
-            _button(postback_action(t(key), postback_data("fb", s=service.id, v=value, l=lang),
-                                    display_text=t(key), limit=FLEX_LABEL), "link")
-            for key, value in (("btn_helpful", "1"), ("btn_not_helpful", "0"))
-        ],
-    })
+    more = [_button(postback_action(t("btn_full"), postback_data("svc", s=service.id, d="1", l=lang),
+                                    display_text=t("btn_full"), limit=FLEX_LABEL))]
+    if page := official_page(service):
+        more.insert(0, _button(_uri_action(t("btn_web"), page)))
+    footer.append(_row(more))
+    footer.append(_row([
+        _button(postback_action(t(key), postback_data("fb", s=service.id, v=value, l=lang),
+                                display_text=t(key), limit=FLEX_LABEL), "link")
+        for key, value in (("btn_helpful", "1"), ("btn_not_helpful", "0"))
+    ]))
     return {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}
 
 
 def _card_header(service: Service, title: str, card_lang: str) -> dict:
     return {
-        "type": "box", "layout": "vertical", "backgroundColor": HEADER_BG, "paddingAll": "16px", "spacing": "xs",
+        "type": "box", "layout": "vertical", "backgroundColor": HEADER_BG, "paddingAll": "12px", "spacing": "xs",
         "contents": [_text(agency_name(service, card_lang), size="xs", color=MUTED),
-                     _text(title, size="lg", weight="bold", color=INK)],
+                     _text(title, size="md", weight="bold", color=INK)],
     }
 
 
+def _alt_text(fields: dict, card_lang: str, title: str) -> str:
+    return fit(title + ("：" if card_lang == "zh-TW" else ": ") + fields["summary"], ALT_TEXT_CHARS)
+
+
 def service_card(service: Service, lang: str, *, closest: str | None = None) -> dict:
-    """The answer as a Flex card: what it is, who qualifies, the steps, what to bring, amounts (with their year),
-    whom to call, when it was last checked, and buttons to call, open the official page, check eligibility and
-    say whether the answer helped. Untranslated services are shown in Chinese with a line in the user's language
-    pointing to 1955. Content too long for one card (LINE: 30 KB; Thai text takes six bytes a letter as LINE
-    receives it) is laid out more compactly, then as two cards side by side (what to do, then the details), and
-    only past that as text."""
+    """The answer as a Flex card that leads with what a person acts on, all of it within a phone's first screen:
+    what it is, who qualifies and the steps (the first few, shortened), when one can apply, the nearest place once
+    known, and buttons to call, check eligibility, open the official page, see 「完整說明」 and say whether the
+    answer helped. One bubble, not a carousel with the details beside it: LINE stretches a carousel's bubbles to
+    its tallest, which would push these buttons down again. Untranslated services are shown in Chinese with a
+    line in the user's language pointing to 1955."""
     card_lang = card_language(service, lang)
     fields = localized(service, card_lang)
-    header, footer = _card_header(service, fields["title"], card_lang), _card_footer(service, lang, card_lang)
-    lead, rest = _card_sections(service, fields, lang, card_lang, compact=False, closest=closest)
+    lead = _card_lead(service, fields, lang, card_lang, short=True, closest=closest)
+    bubble = {"type": "bubble", "size": "giga", "header": _card_header(service, fields["title"], card_lang),
+              "body": _body(lead, "sm"), "footer": _card_footer(service, lang, card_lang)}
+    if bubble_bytes(bubble) <= BUBBLE_BYTES:
+        return {"type": "flex", "altText": _alt_text(fields, card_lang, fields["title"]), "contents": bubble,
+                "quickReply": {"items": navigation(lang)}}
+    # Only absurdly long conditions or steps get here: LINE would refuse the card, so the answer goes as text.
+    return text_message(service_text(service, lang, closest=closest), navigation(lang))
+
+
+def service_details(service: Service, lang: str) -> dict:
+    """「完整說明」: everything curated about the service, whole — who qualifies, the steps, application windows,
+    what to bring, amounts (with their year), notes, whom to call, the sources and when it was last checked.
+    Content too long for one bubble (LINE: 30 KB; Thai text takes six bytes a letter as LINE receives it) is laid
+    out more compactly, then as two bubbles side by side, and only past that as text."""
+    card_lang = card_language(service, lang)
+    fields = localized(service, card_lang)
+    title = fields["title"] + texts.text("card_continued", card_lang)
+    header, alt = _card_header(service, title, card_lang), _alt_text(fields, card_lang, title)
+    lead, rest = _card_lead(service, fields, lang, card_lang), _card_rest(service, fields, card_lang)
     if bubble_bytes(_body(lead + rest)) > BUBBLE_BYTES * 0.8:
-        lead, rest = _card_sections(service, fields, lang, card_lang, compact=True, closest=closest)
-    alt = fit(fields["title"] + ("：" if card_lang == "zh-TW" else ": ") + fields["summary"], ALT_TEXT_CHARS)
-    bubble = {"type": "bubble", "size": "giga", "header": header, "body": _body(lead + rest), "footer": footer}
+        lead, rest = (_card_lead(service, fields, lang, card_lang, compact=True),
+                      _card_rest(service, fields, card_lang, compact=True))
+    bubble = {"type": "bubble", "size": "giga", "header": header, "body": _body(lead + rest)}
     if bubble_bytes(bubble) <= BUBBLE_BYTES:
         return {"type": "flex", "altText": alt, "contents": bubble, "quickReply": {"items": navigation(lang)}}
-    details = _card_header(service, fields["title"] + texts.text("card_continued", card_lang), card_lang)
-    carousel = {"type": "carousel", "contents": [
-        {"type": "bubble", "size": "giga", "header": header, "body": _body(lead), "footer": footer},
-        {"type": "bubble", "size": "giga", "header": details, "body": _body(rest)},
-    ]}
+    carousel = {"type": "carousel",
+                "contents": [{"type": "bubble", "size": "giga", "header": header, "body": _body(part)}
+                             for part in (lead, rest)]}
     if all(bubble_bytes(b) <= BUBBLE_BYTES for b in carousel["contents"]) and bubble_bytes(carousel) <= CAROUSEL_BYTES:
         return {"type": "flex", "altText": alt, "contents": carousel, "quickReply": {"items": navigation(lang)}}
-    # Too long even for two cards: LINE would refuse it, so the answer goes as plain text.
-    return text_message(service_text(service, lang, closest=closest), navigation(lang))
+    # Too long even for two bubbles: LINE would refuse it, so the details go as plain text.
+    return text_message(service_text(service, lang), navigation(lang))
 
 
 def plan_item_text(item: PlanItem) -> str:

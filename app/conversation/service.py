@@ -126,6 +126,12 @@ def card_reply(service: Service, lang: str, matches: list[Match] | None = None, 
                  alternatives=[match_of(s) for s in alternatives], **extra)
 
 
+def details_reply(service: Service, lang: str) -> Reply:
+    """Everything curated about `service`, whole: what its card leaves out or shortens."""
+    return Reply("answer", [messages.service_details(service, lang)], lang, [match_of(service)],
+                 text_fallback=messages.service_text(service, lang))
+
+
 def places_reply(service: Service, geography: Geography, found: Sequence[Nearby], lang: str, *, origin: str,
                  district: str | None = None, matches: list[Match] | None = None, **extra) -> Reply:
     """Where to go for `service`: the nearest points, the nearest as a LINE location."""
@@ -455,6 +461,8 @@ def reply_to_postback(
     action, service = params.get("a"), published(kb, params.get("s"))
     timeout = get_settings().eligibility_check_timeout_minutes
     match action:
+        case "svc" if service and params.get("d"):  # the card's 「完整說明」
+            reply = details_reply(service, lang)
         case "svc" if service:
             reply = card_reply(service, lang, geography=kb.geography)
         case "where" if service:

@@ -192,6 +192,10 @@ TEXTS: dict[str, dict[str, str]] = {
                     "th": "ตั้งแต่ {date}: "},
     "card_continued": {"zh-TW": "（詳細資料）", "en": " (details)", "id": " (rincian)", "vi": " (chi tiết)",
                        "th": " (รายละเอียด)"},
+    "more_items": {"zh-TW": "…還有 {n} 項，請按「{button}」", "en": "…and {n} more: tap “{button}”",
+                   "id": "…dan {n} lagi: ketuk “{button}”", "vi": "…và {n} mục nữa: bấm “{button}”",
+                   "th": "…และอีก {n} ข้อ แตะ “{button}”"},
+    "h_sources": {"zh-TW": "資料來源", "en": "Sources", "id": "Sumber", "vi": "Nguồn", "th": "แหล่งข้อมูล"},
     "h_windows": {"zh-TW": "申請期間", "en": "Application period", "id": "Masa pendaftaran", "vi": "Thời gian nộp đơn",
                   "th": "ช่วงเวลายื่นคำขอ"},
     "window_open": {

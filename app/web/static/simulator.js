@@ -279,7 +279,10 @@
     if (text.color) node.style.color = text.color;
     if (text.weight === "bold") node.style.fontWeight = "700";
     if (text.align) node.style.textAlign = { start: "left", end: "right", center: "center" }[text.align];
-    if (text.maxLines) node.style.webkitLineClamp = text.maxLines;
+    if (text.maxLines) {  // LINE ends a text past its maxLines with "…"
+      node.classList.add("clamped");
+      node.style.webkitLineClamp = String(text.maxLines);
+    }
     return node;
   }
 
