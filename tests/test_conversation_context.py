@@ -89,6 +89,15 @@ def test_a_message_naming_another_service_switches_topic(client, line):
     assert "特別休假" in str(switched) or "特休" in str(switched)
 
 
+def test_a_new_question_read_as_a_follow_up_still_offers_the_service_it_names(client, line):
+    """「那勞保要帶什麼」 after unpaid wages: whether or not the bot stays on wages, labour insurance is a tap away."""
+    user = new_user()
+    say(client, line, "老闆欠薪三個月怎麼辦", user=user)
+    reply = only_message(say(client, line, "那勞保要帶什麼", user=user))
+    offered = [quick_data(reply, label) for label in quick_labels(reply) if label.startswith("或：")]
+    assert state_of(user).topic_service_ids[0] == "labour-insurance" or any("s=labour-insurance" in d for d in offered)
+
+
 def test_start_over_forgets_the_conversation(client, line):
     user = new_user()
     say(client, line, "台中年輕人就業獎勵怎麼申請", user=user)

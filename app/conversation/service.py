@@ -239,8 +239,8 @@ def answer_text(
             wants_place = wants_place or set(stated) <= LOCATION_FACTS
             aspect = Aspect.contact if set(stated) <= LOCATION_FACTS else Aspect.eligibility
         return _answer_service(topic, aspect, lang, facts, state, [match_of(topic)], geography=kb.geography,
-                               wants_place=wants_place, alternatives=conversation.others, intent=understanding.intent,
-                               confidence=understanding.confidence)
+                               wants_place=wants_place, alternatives=_beside_follow_up(topic, found, conversation, kb),
+                               intent=understanding.intent, confidence=understanding.confidence)
     if understanding.kind == "answer" and found:
         top = found[0]
         if service := published(kb, top.service_id):
@@ -265,6 +265,15 @@ def answer_text(
         message = messages.text_message(texts.text("elsewhere", lang), messages.navigation(lang))
         return Reply("fallback", [message], lang, **base)
     return fallback_reply(lang, **base)
+
+
+def _beside_follow_up(topic: Service, found: list[Match], conversation: Context, kb: KnowledgeBase) -> list[Service]:
+    """What a follow-up's answer offers beside it: the service the message itself most likely names, when another
+    (a new question read as a follow-up is then one tap from right), then the conversation's other services."""
+    own = [s for m in found if m.service_id != topic.id and m.score >= ALTERNATIVE_CONFIDENCE
+           and (s := published(kb, m.service_id))]
+    offered = {topic.id}
+    return [s for s in (*own[:1], *conversation.others) if s.id not in offered and not offered.add(s.id)][:2]
 
 
 def _follows_up(topic: Service, text: str, understanding: Understanding, found: list[Match], aspect: Aspect | None,
@@ -548,7 +557,8 @@ def _record_feedback(session: Session, user: str | None, service_id: str, helpfu
     if user:
         turn_id = session.exec(
             select(ConversationTurn.id)
-            .where(ConversationTurn.user_pseudonym == user, ConversationTurn.service_id == service_id)
+            .where(ConversationTurn.user_pseudonym == user, ConversationTurn.service_id == service_id,
+                   ConversationTurn.kind == "answer")  # not a step of an eligibility check: the question answered
             .order_by(ConversationTurn.id.desc())
             .limit(1)
         ).first()

@@ -15,6 +15,8 @@ import unicodedata
 from enum import StrEnum
 from functools import lru_cache
 
+from app.nlu.normalize import has_han, to_taiwan_chinese
+
 
 # "What do I do?" (「老闆欠薪怎麼辦」) asks about no part in particular: the whole card answers it.
 class Aspect(StrEnum):
@@ -40,6 +42,11 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "does it apply", "persyaratan", "syaratnya", "boleh gak", "bisa gak saya", "có đủ", "yêu cầu", "ai có thể",
         "có được không", "ใครได้บ้าง", "เงื่อนไข", "มีสิทธิ์ไหม",
         "有沒有份", "有份嗎", "能不能參加", "pwede po ba",
+        "我可以申請", "我能申請", "我可以領", "我能領", "拿得到", "領得到", "有符合", "夠資格", "門檻", "要滿", "年資要",
+        "幾歲可以", "幾歲以下", "幾歲以上", "需要什麼條件", "什麼條件", "限制嗎", "有限制", "我適用", "我算",
+        "can i still", "am i entitled", "entitled", "eligible for", "is it only for", "only for",
+        "bisakah saya", "apakah bisa", "berhak dapat", "tôi có thể", "có thể được",
+        "được hưởng", "có được hưởng", "ฉันได้ไหม", "มีสิทธิได้", "สิทธิ์ได้", "pwede ba", "qualified ba",
     ),
     Aspect.documents: (
         "證件", "文件", "資料", "準備什麼", "準備哪些", "帶什麼", "帶哪些", "要帶", "需要帶", "準備的東西", "哪些東西",
@@ -53,6 +60,9 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "what do i need", "required documents", "surat-surat", "formulir", "fotokopi", "giấy gì", "mẫu đơn",
         "cần chuẩn bị", "แบบฟอร์ม", "เตรียมอะไรบ้าง",
         "準備啥", "帶啥", "要啥", "備齊", "證據", "附啥",
+        "要交什麼", "交什麼", "繳什麼", "附上", "what papers",
+        "what should i prepare", "bawa dokumen", "syarat dokumen", "persiapan", "cần giấy", "chuẩn bị gì",
+        "ต้องใช้อะไร", "ใช้เอกสาร",
     ),
     Aspect.contact: (
         "電話", "幾號", "聯絡", "打給誰", "打給", "打去", "打哪", "哪支", "找誰", "地址", "營業時間", "上班時間", "服務時間", "幾點", "在哪", "有開嗎", "週末",
@@ -82,6 +92,10 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "how many", "maximum", "percentage", "berapa banyak", "dapat berapa", "uangnya", "maksimal",
         "được bao nhiêu", "tối đa", "bao nhiêu tiền", "ได้เท่าไหร่", "สูงสุด", "กี่เปอร์เซ็นต์",
         "幾週", "幾個禮拜", "get paid", "paid anything", "how much do i get",
+        "幾塊", "多少元", "領到多少", "拿到多少", "一天多少", "月領", "給付多少", "補助幾", "有多少", "能領到",
+        "可以領到", "how much will", "how much is", "how much can", "compensation amount", "dapat uang", "berapa uang",
+        "dapat berapa", "uang berapa", "được tiền", "nhận được bao nhiêu", "được nhận bao nhiêu", "ได้เงิน",
+        "เงินเท่าไหร่", "magkano ang",
     ),
     Aspect.deadline: (
         "期限", "截止", "什麼時候", "多久", "何時", "多久內", "幾天內", "來得及", "申請期間", "開放申請", "時效", "多久以內",
@@ -107,6 +121,11 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "手續", "how do i", "how can i", "where can i apply", "online", "in person", "first step", "how to register",
         "bagaimana caranya", "caranya", "langkah", "datang langsung", "urus", "làm thế nào", "thế nào", "làm sao để",
         "nộp ở đâu", "các bước", "ทำยังไง", "ต้องทำอะไร", "ยื่นที่ไหน", "ออนไลน์",
+        "怎麼弄", "去哪弄", "哪個單位", "向誰申請", "跟誰申請", "要找哪", "找哪裡", "到哪裡", "要到哪", "送件", "申辦",
+        "辦手續", "如何進行", "怎麼進行", "上哪", "哪邊辦", "哪邊申請", "application", "apply for", "how to get",
+        "how can i get", "where to apply", "where should i", "who do i apply", "ngajuin", "ngurus", "mengurus",
+        "pengajuan", "harus ke mana", "kemana", "nộp hồ sơ", "xin ở đâu", "làm thủ tục", "đăng kí", "làm thế nào để",
+        "ยื่นเรื่อง", "ไปยื่น", "สมัครยังไง", "ขอยังไง", "ทำอย่างไร", "mag-apply", "paano mag",
     ),
 }
 
@@ -144,7 +163,9 @@ _PUNCTUATION_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    """NFKC, lower case, and simplified Chinese in Taiwan's characters and words, so one cue serves both."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return to_taiwan_chinese(folded) if has_han(folded) else folded
 
 
 def _toneless(text: str) -> str:

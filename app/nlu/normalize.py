@@ -144,6 +144,10 @@ _TYPO_RE = re.compile(
 )
 
 
+def to_taiwan_chinese(text: str) -> str:
+    return _SIMPLIFIED_TO_TAIWAN.convert(text)
+
+
 def has_han(text: str) -> bool:
     return bool(_HAN_RE.search(text))
 
@@ -167,7 +171,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = "".join(" " if _is_dropped(c) else c for c in text).lower()
     if has_han(text) or _ZHUYIN_RE.search(text):
-        text = _SIMPLIFIED_TO_TAIWAN.convert(text)
+        text = to_taiwan_chinese(text)
         text = _TYPO_RE.sub(lambda m: TYPOS[m.group()], text)
         text = _replace_zhuyin(text)
     return _SPACES_RE.sub(" ", text).strip()
