@@ -370,6 +370,31 @@
     log.replaceChildren(el("div", "hint", "已用新的使用者重新開始。"));
     setQuickReplies([]);
   });
+  // --- a server that has just started: say what it can do yet (/readyz), until the complete index answers ----------
+
+  const startup = document.getElementById("startup");
+
+  async function watchReadiness() {
+    let readiness = {};
+    try {
+      readiness = await (await fetch("/readyz")).json();
+    } catch (error) {
+      readiness = {};
+    }
+    if (readiness.answering_from === "complete") {
+      startup.hidden = true;
+      return;
+    }
+    const build = readiness.index_build;
+    const step = build ? `（第 ${Math.min(build.steps_done + 1, build.steps)}／${build.steps} 步）` : "";
+    startup.textContent = readiness.ready
+      ? `機器人剛啟動，先用關鍵字比對回答；完整的理解模型正在建立${step}，約一兩分鐘後會答得更準。`
+      : "機器人正在啟動，載入內容中，十幾秒後就能回答。";
+    startup.hidden = false;
+    setTimeout(watchReadiness, 2000);
+  }
+
   setQuickReplies([]);
+  watchReadiness();
   input.focus();
 })();
