@@ -206,7 +206,7 @@ def cmd_import_knowledge(args: argparse.Namespace) -> int:
     migrate()
     with session_scope() as session:
         report = import_from_files(session, kb, "import")
-    print(f"{len(kb.services)} services read: {report.drafts} drafts updated, {len(report.versions)} published as "
+    print(f"{len(kb.services)} services and {len(kb.places)} places read: {report.drafts} drafts updated, {len(report.versions)} published as "
           f"new versions, {report.examples_added} example phrasings added")
     for version in report.versions:
         print(f"  published {version}")

@@ -22,7 +22,7 @@ from app.config import get_settings
 from app.console.views import router as console_router
 from app.conversation.views import router as ask_router
 from app.db import get_engine, is_reachable, migrate, session_scope, startup_lock
-from app.knowledge.service import database_is_empty, load_from_files, seed_database
+from app.knowledge.service import PLACES, database_is_empty, load_from_files, seed_database, seed_places
 from app.knowledge.views import router as knowledge_router
 from app.line.intake import GroupWriter
 from app.line.metrics import router as metrics_router
@@ -46,6 +46,9 @@ def prepare_database() -> None:
                     kb = load_from_files(settings.knowledge_dir, settings.intents_dir)
                     count = seed_database(session, kb)
                     log.info("seeded the database with %d services from %s", count, settings.knowledge_dir)
+                elif database_is_empty(session, PLACES):  # made before places were kept in it (migration 0006)
+                    count = seed_places(session, load_from_files(settings.knowledge_dir, settings.intents_dir))
+                    log.info("added %d service points from %s to the database", count, settings.knowledge_dir)
         except IntegrityError:  # a process on another machine seeded it first
             log.info("the database was seeded by another process")
 

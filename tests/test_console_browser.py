@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import fully_ready
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +71,7 @@ class Server:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log_tail()
             try:
-                if self.get_json("/readyz")[0] == 200:
+                if fully_ready(*self.get_json("/readyz")):
                     return
             except OSError:
                 pass
@@ -216,17 +218,17 @@ def test_an_editor_edits_drafts_but_cannot_publish_or_manage_users(servers, brow
     sign_in(page, server, "ed")
 
     page.goto(server.url + "/console/services/hotline-1955/edit")
-    contacts = page.input_value("textarea[name=contacts]")
-    broken = '- name: 勞動部 1955\n  phone: "02-8590-2567"'
-    page.fill("textarea[name=contacts]", broken)
+    phone = page.input_value("input[name=contacts-0-phone]")
+    page.fill("input[name=contacts-0-phone]", "02-8590-25")
     page.fill("textarea[name=notes]", page.input_value("textarea[name=notes]") + "\n編輯新增的注意事項")
     with page.expect_navigation() as refused:
         page.click("button:has-text('儲存草稿')")
     assert refused.value.status == 400
-    assert "聯絡窗口／第 1 項／電話：電話只能填數字" in page.locator("[role=alert]").inner_text()
-    assert page.input_value("textarea[name=contacts]") == broken  # what was typed is kept for fixing
+    assert "聯絡窗口第 1 列／電話：電話號碼格式不對" in page.locator("[role=alert]").inner_text()
+    assert page.input_value("input[name=contacts-0-phone]") == "02-8590-25"  # what was typed is kept for fixing
+    assert "編輯新增的注意事項" in page.input_value("textarea[name=notes]")
     shoot(page, screenshots, "02-edit-refused")
-    page.fill("textarea[name=contacts]", contacts)
+    page.fill("input[name=contacts-0-phone]", phone)
     with page.expect_navigation():
         page.click("button:has-text('儲存草稿')")
     assert "草稿已儲存" in page.locator("[role=status]").inner_text()
@@ -246,6 +248,44 @@ def test_an_editor_edits_drafts_but_cannot_publish_or_manage_users(servers, brow
         ("/console/users", {"csrf_token": token, "username": "mallory", "password": "long enough pass", "new_role": "admin"}),
     ):
         assert page.request.post(server.url + path, form=form, max_redirects=0).status == 403, path
+    page.context.close()
+
+
+def test_rows_are_added_and_removed_in_the_browser_and_a_bad_value_is_explained_beside_it(servers, browser, screenshots):
+    server, service_id = servers[0], "tc-press-machine-subsidy"
+    page = new_page(browser)
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    sign_in(page, server, "ed")
+    page.goto(server.url + f"/console/services/{service_id}/edit")
+    benefits = page.locator("[data-rows=benefits] > fieldset[data-row]")
+    contacts = page.locator("[data-rows=contacts] > fieldset[data-row]")
+    assert benefits.count() == 2 and contacts.count() == 2
+    removed = page.input_value("input[name=benefits-1-description]")
+    benefits.nth(1).locator("button:has-text('刪除')").click()
+    assert benefits.count() == 1
+    page.click("button[data-add-row=contacts]")
+    assert contacts.count() == 3 and "聯絡窗口第 3 列" in contacts.nth(2).locator("legend").inner_text()
+    added = contacts.nth(2)
+    added.locator("input[name$='-name']").fill("瀏覽器測試窗口")
+    added.locator("input[name$='-phone']").fill("04-2345-67")  # a digit short
+    with page.expect_navigation() as refused:
+        page.click("button:has-text('儲存草稿')")
+    assert refused.value.status == 400
+    assert "聯絡窗口第 3 列／電話：電話號碼格式不對" in page.locator("[role=alert]").inner_text()
+    beside = page.locator("label:has(input[name=contacts-2-phone]) .field-error")
+    assert beside.inner_text().startswith("電話號碼格式不對，例如 04-22289111 或 0422289111#35099")
+    assert page.input_value("input[name=contacts-2-name]") == "瀏覽器測試窗口" and benefits.count() == 1  # as typed
+    shoot(page, screenshots, "02b-rows-refused")
+    page.fill("input[name=contacts-2-phone]", "04-2345-6789 分機 12")
+    with page.expect_navigation():
+        page.click("button:has-text('儲存草稿')")
+    assert page.url.endswith(f"/console/services/{service_id}?notice=saved")
+    assert "瀏覽器測試窗口" in page.locator("pre.diff").inner_text()
+    assert "0423456789,12" in " ".join(page.locator("pre.diff ins").all_inner_texts())
+    assert removed[:20] in " ".join(page.locator("pre.diff del").all_inner_texts())
+    shoot(page, screenshots, "02c-rows-saved")
+    assert script_errors == []  # the row script ran without an error
     page.context.close()
 
 

@@ -1,11 +1,16 @@
 """Content editing behind the console: drafts, publishing as versions, diff, rollback, unpublish, examples, audit,
-and the round trip between the database and the files in git. Fast: a private SQLite database per test."""
+and the round trip between the database and the files in git (fast: a private SQLite database per test); then the
+edit form over HTTP on the running app: rows of inputs in and out, phone numbers as people write them, errors in
+Chinese beside the field."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import uuid
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -228,3 +233,266 @@ def test_import_and_export_commands_round_trip_the_repository_files(tmp_path):
     assert not re.search(r"\b0 published as new versions", imported) and "example phrasings added" in imported
     assert "0 drafts updated, 0 published as new versions, 0 example phrasings added" in run("import-knowledge")
     assert "\n0 files written, 0 removed, " in "\n" + run("export-knowledge")  # nothing differs from the files
+
+
+# --- The edit form over HTTP: rows of inputs, not YAML -----------------------------------------------------------
+
+
+class FormReader(HTMLParser):
+    """What a browser submits for the edit form as rendered: text, date, number, URL and phone inputs with their
+    values, checked boxes, each select's chosen option, textareas; nothing inside a <template> (the row JS copies)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._in_template = 0
+        self._select: str | None = None
+        self._select_options: list[list] = []  # [value or None (its text then), selected, text]
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "template":
+            self._in_template += 1
+        if self._in_template:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            self.fields.append((name, attrs.get("value") or ""))
+        elif tag == "select" and name:
+            self._select, self._select_options = name, []
+        elif tag == "option" and self._select:
+            self._select_options.append([attrs.get("value"), "selected" in attrs, ""])
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, []
+
+    def handle_endtag(self, tag):
+        if tag == "template":
+            self._in_template -= 1
+        elif tag == "select" and self._select:
+            options = [(text if value is None else value, selected) for value, selected, text in self._select_options]
+            self.fields.append((self._select, next((v for v, selected in options if selected), options[0][0])))
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            text = "".join(self._text)
+            self.fields.append((self._textarea, text[1:] if text.startswith("\n") else text))
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._text.append(data)
+        elif self._select and self._select_options:
+            self._select_options[-1][2] += data.strip()
+
+
+def form_fields(html: str) -> list[tuple[str, str]]:
+    reader = FormReader()
+    reader.feed(html)
+    return reader.fields
+
+
+def without(fields: list[tuple[str, str]], prefix: str) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in fields if not name.startswith(prefix)]
+
+
+def replaced(fields: list[tuple[str, str]], **values: str) -> list[tuple[str, str]]:
+    changes = {name.replace("__", "-"): value for name, value in values.items()}
+    return [(name, changes.get(name, value)) for name, value in fields]
+
+
+@pytest.fixture(scope="module")
+def editor(client):
+    from fastapi.testclient import TestClient
+
+    from app.console.auth import create_user
+    from app.console.models import StaffRole
+    from app.db import session_scope
+    from app.main import app
+
+    username = f"forms.{uuid.uuid4().hex[:8]}"
+    with session_scope() as db:
+        create_user(db, username, "forms-test-password", StaffRole.editor, "test")
+    browser = TestClient(app, follow_redirects=False)
+    token = csrf(browser.get("/console/login").text)
+    signed_in = browser.post("/console/login", data={"csrf_token": token, "username": username,
+                                                     "password": "forms-test-password"})
+    assert signed_in.status_code == 303
+    return browser
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def draft_of(service_id: str) -> dict:
+    from app.db import session_scope
+
+    with session_scope() as db:
+        return db.get(ServiceDraft, service_id).data
+
+
+def save(browser, service_id: str, fields: list[tuple[str, str]]):
+    # urlencoded in the given order, as a browser posts the page's inputs
+    return browser.post(f"/console/services/{service_id}/edit", content=urlencode(fields),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_every_service_comes_back_unchanged_from_its_edit_page(editor, kb):
+    from starlette.datastructures import FormData
+
+    from app.console import service as forms
+
+    names = {p.name for p in kb.plan_items}
+    for original in kb.services:
+        data = draft_of(original.id)
+        page = editor.get(f"/console/services/{original.id}/edit")
+        assert page.status_code == 200 and "YAML" not in page.text, original.id
+        values = {**forms.submitted_values(FormData(form_fields(page.text))), "id": original.id}  # as the view does
+        again = forms.service_from_values(values, status=data["status"], plan_item_names=names, previous=data)
+        assert again.model_dump(mode="json") == data, original.id
+
+
+def test_saving_the_page_as_shown_changes_nothing(editor):
+    service_id = "severance-dismissal"
+    before = draft_of(service_id)
+    page = editor.get(f"/console/services/{service_id}/edit")
+    fields = form_fields(page.text)
+    assert ("contacts-0-name", before["contacts"][0]["name"]) in fields
+    assert ("benefits-1-year", str(before["benefits"][1]["year"])) in fields
+    assert ("eligibility_check-0-qualifying_answer", "true" if before["eligibility_check"][0]["qualifying_answer"]
+            else "false") in fields
+    assert ("translations-en-title", before["translations"]["en"]["title"]) in fields
+    assert save(editor, service_id, fields).status_code == 303
+    assert draft_of(service_id) == before
+
+
+def test_rows_are_added_and_removed_and_their_translations_go_with_them(editor):
+    service_id = "severance-dismissal"
+    before = draft_of(service_id)
+    fields = form_fields(editor.get(f"/console/services/{service_id}/edit").text)
+    # Benefit row 2 removed (its inputs and translations gone with its fieldset); a contact row added under the
+    # index the page's script would give it, translated into every language but English; an empty row left over.
+    fields = without(fields, "benefits-1-")
+    added = [("contacts-9-name", "臺中市勞資關係科"), ("contacts-9-phone", "04-2228-9111 分機 35099"),
+             ("contacts-9-url", ""), ("contacts-9-address", ""), ("contacts-9-hours", "")]
+    added += [(f"contacts-9-name-{lang}", f"Labour relations section ({lang})") for lang in ("id", "vi", "th")]
+    empty = [("contacts-10-name", ""), ("contacts-10-phone", ""), ("contacts-10-name-en", "")]
+    refused = save(editor, service_id, fields + added + empty)
+    assert refused.status_code == 400
+    page = refused.text
+    assert "聯絡窗口第 6 列／英文名稱：不能空白。" in page  # the summary names the row and the language
+    assert 'name="contacts-5-name-en" value="" aria-invalid="true"><span class="field-error">不能空白。</span>' in page
+    assert 'name="contacts-5-phone" type="tel" value="04-2228-9111 分機 35099"' in page  # kept as typed
+    assert 'name="contacts-6-name"' not in page and 'name="benefits-2-description"' not in page
+    assert draft_of(service_id) == before
+
+    saved = save(editor, service_id, fields + added + [("contacts-9-name-en", "Labour Relations Section")] + empty)
+    assert saved.status_code == 303
+    after = draft_of(service_id)
+    assert after["benefits"] == [before["benefits"][0], before["benefits"][2]]
+    assert after["contacts"][:5] == before["contacts"]
+    assert after["contacts"][5] == {"name": "臺中市勞資關係科", "phone": "0422289111,35099", "url": None,
+                                    "address": None, "hours": None}
+    for lang in ("en", "id", "vi", "th"):
+        translated, earlier = after["translations"][lang], before["translations"][lang]
+        assert translated["benefits"] == [earlier["benefits"][0], earlier["benefits"][2]], lang
+        assert len(translated["contacts"]) == 6, lang
+        assert translated["source_hash"] == Service.model_validate(after).fingerprint()  # edited: brought up to date
+    save_draft_back(service_id, before)
+
+
+def save_draft_back(service_id: str, data: dict) -> None:
+    from app.db import session_scope
+
+    with session_scope() as db:
+        save_draft(db, Service.model_validate(data), "test")
+
+
+@pytest.mark.parametrize("typed, canonical", [
+    ("04-2228-9111", "0422289111"),
+    ("(04)2228-9111", "0422289111"),
+    ("（04）2228-9111", "0422289111"),
+    ("04 2228 9111", "0422289111"),
+    ("０４２２２８９１１１", "0422289111"),
+    ("04-22289111 分機 35099", "0422289111,35099"),
+    ("04-22289111#35099", "0422289111,35099"),
+    ("04-22289111 ext. 35099", "0422289111,35099"),
+    ("0422289111,35099", "0422289111,35099"),
+    ("0800-777-888", "0800777888"),
+    ("1955", "1955"),
+    (1955, "1955"),
+    ("+886-4-2228-9111", "+886422289111"),
+])
+def test_phone_numbers_are_stored_as_dialled_however_they_are_written(typed, canonical):
+    from app.knowledge.schemas import Contact
+
+    assert Contact(name="勞工局", phone=typed).phone == canonical
+
+
+@pytest.mark.parametrize("typed", ["04-2228-91", "請打總機", "04-2228-9111 分機", "02-8590-2567-1234567"])
+def test_numbers_that_cannot_be_dialled_are_refused(typed):
+    from app.knowledge.schemas import Contact
+
+    with pytest.raises(ValidationError, match="dialable"):
+        Contact(name="勞工局", phone=typed)
+
+
+def test_a_bad_value_is_explained_in_chinese_beside_its_field(editor):
+    service_id = "tc-press-machine-subsidy"
+    before = draft_of(service_id)
+    fields = form_fields(editor.get(f"/console/services/{service_id}/edit").text)
+    refused = save(editor, service_id, replaced(fields, contacts__1__phone="04-2228-91", benefits__0__year="明年",
+                                                sources__0__url="www.labor", title=""))
+    assert refused.status_code == 400
+    page = refused.text
+    summary = page[page.index('role="alert"'):page.index("</ul>")]
+    assert "聯絡窗口第 2 列／電話：電話號碼格式不對，例如 04-22289111 或 0422289111#35099" in summary
+    assert "補助／金額第 1 列／年度：必須是整數" in summary and "資料來源第 1 列／網址：網址格式不正確" in summary
+    assert "名稱：不能空白。" in summary
+    beside = page[page.index('name="contacts-1-phone"'):]
+    assert beside.index('<span class="field-error">電話號碼格式不對') < beside.index("</label>")
+    assert 'value="04-2228-91" aria-invalid="true"' in page and 'value="明年"' in page  # nothing typed is lost
+    for parser_text in ("Input should", "Value error", "expected", "YAML", "pydantic"):
+        assert parser_text not in page
+    assert draft_of(service_id) == before
+
+
+def test_a_new_service_is_written_in_rows(editor, kb):
+    page = editor.get("/console/services/new")
+    assert page.status_code == 200 and '<template data-row-template="contacts">' in page.text
+    plan_item = kb.plan_items[0].name
+    fields = [("csrf_token", csrf(page.text)), ("id", "tc-forms-test"), ("title", "表單測試服務"), ("short_title", ""),
+              ("agency", "臺中市政府勞工局"), ("category", "employer"), ("audience", "employer"),
+              ("summary", "測試用的服務。"), ("last_verified", "2026-03-01"), ("plan_items", plan_item),
+              ("steps", "第一步\n第二步"), ("contacts-0-name", "勞工局"), ("contacts-0-phone", "(04)2228-9111"),
+              ("sources-0-title", "測試來源"), ("sources-0-url", "https://www.labor.taichung.gov.tw/"),
+              ("sources-0-year", "2026"), ("eligibility_check-0-id", "in_taichung"),
+              ("eligibility_check-0-question", "您在臺中市工作嗎？"), ("eligibility_check-0-qualifying_answer", "true"),
+              ("eligibility_check-0-reason_if_not", "限臺中市。"), ("eligibility_check-0-fact", "in_taichung"),
+              ("eligibility_check-0-fact_equals", "true")]
+    created = editor.post("/console/services/new", content=urlencode(fields),
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert created.status_code == 303, created.text[:2000]
+    data = draft_of("tc-forms-test")
+    assert data["contacts"][0]["phone"] == "0422289111" and data["sources"][0]["year"] == 2026
+    assert data["eligibility_check"][0]["answered_by"] == {"fact": "in_taichung", "min": None, "max": None,
+                                                           "equals": True}
+
+
+def test_example_phrasings_say_why_they_go_live_at_once_and_are_audited(editor):
+    service_id = "tc-press-machine-subsidy"
+    page = editor.get(f"/console/services/{service_id}/examples")
+    assert "不會改變機器人說的任何一句話" in page.text and "刪除那一句就復原" in page.text
+    added = editor.post("/console/examples", data={"csrf_token": csrf(page.text), "service_id": service_id,
+                                                   "texts": "表單測試：衝床補助怎麼申請"})
+    assert added.status_code == 303
+    page = editor.get(f"/console/services/{service_id}/examples")
+    example_id = re.search(r"/console/examples/(\d+)/delete", page.text.split("表單測試：衝床補助怎麼申請")[1])
+    removed = editor.post(f"/console/examples/{example_id.group(1)}/delete", data={"csrf_token": csrf(page.text)})
+    assert removed.status_code == 303
+    audit = editor.get(f"/console/audit?target={service_id}").text
+    assert "新增例句" in audit and "刪除例句" in audit and "表單測試：衝床補助怎麼申請" in audit

@@ -4,11 +4,12 @@ similarity, the usage figures, and the LINE preview's escaping."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlmodel import Session, SQLModel
 
 import app.console.models  # noqa: F401  (tables on the metadata)
@@ -61,13 +62,11 @@ def test_an_edit_marks_a_translation_stale_only_when_the_chinese_changes_and_cur
     original = kb.service("wages-unpaid")
     data = original.model_dump(mode="json")
     values = service.form_values(data)
-    assert "source_hash" not in values["translations"]  # bookkeeping, not text staff edit
+    assert all("source_hash" not in typed for typed in values["translations"].values())  # bookkeeping, not text
     values["summary"] = original.summary + "（更新）"
     chinese_only = service.service_from_values(values, status="published", plan_item_names=plan_names(kb), previous=data)
     assert sorted(chinese_only.stale_translations()) == ["en", "id", "th", "vi"]
-    translated = yaml.safe_load(values["translations"])
-    translated["en"]["summary"] += " (updated)"
-    values["translations"] = yaml.safe_dump(translated, allow_unicode=True)
+    values["translations"]["en"]["summary"] += " (updated)"
     both = service.service_from_values(values, status="published", plan_item_names=plan_names(kb),
                                        previous=chinese_only.model_dump(mode="json"))
     assert sorted(both.stale_translations()) == ["id", "th", "vi"]
@@ -78,27 +77,27 @@ def test_an_invalid_form_lists_every_problem_in_chinese(kb):
     values.update(
         title="很長" * 30,
         steps="只有一步",
-        contacts='- name: 勞動檢查處\n  phone: "04-2228-9111"',
-        sources="- title: 沒有網址的來源",
-        benefits="- description: 補助\n  amount: NT$1\n year: 2026",  # broken indentation
+        contacts=[{**service.blank_row("contacts"), "name": "勞動檢查處", "phone": "04-2228-91"}],
+        sources=[{**service.blank_row("sources"), "title": "沒有網址的來源"}],
+        benefits=[{**service.blank_row("benefits"), "description": "補助", "amount": "NT$1", "year": "明年"}],
         last_verified="2026/11/21",
         plan_items=["不存在的計畫"],
     )
     with pytest.raises(service.FormErrors) as refused:
         service.service_from_values(values, status="published", plan_item_names=plan_names(kb))
     errors = "\n".join(refused.value.errors)
-    assert "補助／金額：YAML 格式有誤第 3 行" in errors
+    assert "補助／金額第 1 列／年度：必須是整數" in errors
     assert "施政計畫項目：找不到「不存在的計畫」" in errors
     assert "名稱：太長了：最多 40 個字，現在有 60 個字。" in errors
-    assert "聯絡窗口／第 1 項／電話：電話只能填數字" in errors
-    assert "資料來源／第 1 項：每筆資料來源至少要有網址（url）或種子檔名（seed）。" in errors
+    assert "聯絡窗口第 1 列／電話：電話號碼格式不對，例如 04-22289111 或 0422289111#35099" in errors
+    assert "資料來源第 1 列：每筆資料來源至少要有網址或種子檔名。" in errors
     assert "最後確認日期：日期請寫成 YYYY-MM-DD" in errors
     assert "Value error" not in errors and "should" not in errors  # no untranslated pydantic messages
 
 
 def test_publishing_rules_are_explained_in_words(kb):
     values = service.form_values(kb.service("tc-press-machine-subsidy").model_dump(mode="json"))
-    values.update(steps="只有一步", contacts="", sources="")
+    values.update(steps="只有一步", contacts=[], sources=[])
     with pytest.raises(service.FormErrors) as refused:
         service.service_from_values(values, status="published", plan_item_names=plan_names(kb))
     assert refused.value.errors == ["上線的服務必須有：至少兩個申請步驟、至少一個聯絡窗口、至少一筆資料來源。"]
@@ -107,9 +106,9 @@ def test_publishing_rules_are_explained_in_words(kb):
 # --- unanswered questions -----------------------------------------------------------------------------------------
 
 
-def turn(session: Session, text: str, kind: str = "fallback", *, days_ago: float = 0, language: str = "zh-TW",
+def turn(session: Session, text: str | None, kind: str = "fallback", *, days_ago: float = 0, language: str = "zh-TW",
          candidates: list | None = None, intent: str | None = None) -> ConversationTurn:
-    row = ConversationTurn(channel="line", text=mask_personal_data(text), kind=kind, language=language, candidates=candidates or [],
+    row = ConversationTurn(channel="line", text=mask_personal_data(text) if text else None, kind=kind, language=language, candidates=candidates or [],
                            created_at=utcnow() - dt.timedelta(days=days_ago), intent=intent)
     session.add(row)
     session.flush()
@@ -214,3 +213,89 @@ def test_preview_draws_the_service_card_and_escapes_content(kb):
     html = str(render_messages(hostile))
     assert "<img" not in html and "<b>" not in html and "evil" not in html and "onmouseover" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+# --- what a 👎 says, and the statistics being honest -----------------------------------------------------------------
+
+
+def test_a_thumbs_down_brings_its_reason_service_and_comment_until_resolved(session):
+    # an example phrasing, answered with wrong figures: the 👎 is listed all the same
+    answered = turn(session, "老闆欠薪水怎麼辦", "answer", candidates=["wages-unpaid"])
+    answered.service_id = "wages-unpaid"
+    comment = turn(session, "電話 0912345678 打不通", "smalltalk")
+    disliked = Feedback(turn_id=answered.id, helpful=False, service_id="wages-unpaid", reason="other",
+                        comment_turn_id=comment.id)
+    # an answer opened by tapping a clarification's choice: its question is the one typed before
+    asked = turn(session, "派遣公司說我不能請特休", "clarify", candidates=["dispatch-workers", "working-hours"])
+    tapped = turn(session, None, "answer")
+    asked.user_pseudonym = tapped.user_pseudonym = "someone"
+    tapped.service_id = "dispatch-workers"
+    session.add(Feedback(turn_id=tapped.id, helpful=False, service_id="dispatch-workers", reason="wrong_answer"))
+    session.add(disliked)
+    session.flush()
+
+    groups = {g.title: g for g in service.unanswered_groups(session)}
+    [note] = groups["老闆欠薪水怎麼辦"].feedback
+    assert (note.reason, note.service_id, note.comment) == ("其他", "wages-unpaid", "電話 [phone] 打不通")
+    dispatch = groups["派遣公司說我不能請特休"]
+    assert dispatch.count == 1 and dispatch.reasons == {"clarify": 1, "thumbs_down": 1}
+    assert [n.reason for n in dispatch.feedback] == ["答非所問"]
+
+    assert service.resolve_feedback(session, [disliked.id], "amy") == 1
+    assert "老闆欠薪水怎麼辦" not in {g.title for g in service.unanswered_groups(session)}
+    assert disliked.resolved_by == "amy"
+
+
+def test_analytics_counts_another_agencys_matter_apart_from_unanswered(session, kb):
+    turn(session, "老闆欠薪怎麼辦", "answer").service_id = "wages-unpaid"
+    turn(session, "同事一直借錢不還怎麼辦", "fallback")
+    turn(session, "汽車牌照稅要怎麼繳", "fallback", intent="out_of_scope")
+    turn(session, "是", "flow").service_id = "wages-unpaid"  # a check's step: not a question
+    session.flush()
+    figures = service.analytics(session, kb, days=7)
+    assert (figures.questions, figures.out_of_scope, figures.fallback_rate) == (3, 1, pytest.approx(1 / 3))
+    assert figures.per_day[figures.days[-1]] == Counter(answer=1, fallback=1, out_of_scope=1, flow=1)
+    svg = str(charts.daily_bars(figures.days, figures.per_day))
+    assert "非本局業務：1 則" in svg and "無法回答：1 則" in svg
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_the_daily_chart_labels_today_whatever_the_period(session, kb, days):
+    figures = service.analytics(session, kb, days=days)
+    today = utcnow().astimezone(service.TAIPEI).date()
+    assert figures.days[-1] == today and len(figures.days) == days  # ends at today, also with no message today
+    svg = str(charts.daily_bars(figures.days, figures.per_day))
+    labels = re.findall(r'text-anchor="middle" font-size="11" fill="#555">([^<]+)</text>', svg)
+    assert labels[-1] == f"{today.month}/{today.day}" and 7 <= len(labels) <= 11
+
+
+def test_the_unanswered_page_shows_a_thumbs_downs_reason_and_comment(client, line):
+    from app.console import auth
+    from app.console.models import StaffRole
+    from app.db import session_scope
+    from tests.conversation_helpers import new_user, only_message, quick_data, say, tap
+    from tests.test_security import app_client, csrf_of
+
+    citizen, comment = new_user(), f"金額是舊的 {uuid.uuid4().hex[:8]}"
+    say(client, line, "老闆欠薪三個月怎麼辦", user=citizen)
+    prompt = only_message(say(client, line, "你回答錯了", user=citizen))
+    asked = only_message(tap(client, line, quick_data(prompt, "👎 沒幫助"), user=citizen))
+    only_message(tap(client, line, quick_data(asked, "其他"), user=citizen))
+    only_message(say(client, line, f"{comment} 請回電 0912345678", user=citizen))
+
+    username, password = f"fb.{uuid.uuid4().hex[:8]}", "a long enough password"
+    with session_scope() as db:
+        auth.create_user(db, username, password, StaffRole.editor, "test")
+    staff = app_client()
+    staff.post("/console/login", data={"csrf_token": csrf_of(staff.get("/console/login")), "username": username,
+                                       "password": password})
+    page = staff.get("/console/unanswered")
+    assert page.status_code == 200
+    group = next(part for part in page.text.split('<section class="card group">') if comment in part)
+    assert "老闆欠薪三個月怎麼辦" in group and "哪裡不好：<strong class=\"reason\">其他</strong>" in group
+    assert "回答的服務：老闆欠薪" in group and "0912345678" not in page.text and "[phone]" in group
+    feedback_ids = re.findall(r'name="feedback" value="(\d+)"', group)
+    resolved = staff.post("/console/unanswered", data={"csrf_token": csrf_of(page), "action": "resolved",
+                                                       "feedback": feedback_ids})
+    assert resolved.status_code == 303
+    assert comment not in staff.get(resolved.headers["location"]).text

@@ -107,7 +107,7 @@ def test_conversational_intents_have_examples():
 
 def test_invalid_service_file_is_refused_with_its_name(tmp_path):
     bad = yaml.safe_load((ROOT / "knowledge" / "services" / "wages-unpaid.yaml").read_text())
-    bad["contacts"] = [{"name": "勞工局", "phone": "04-2228-9111"}]  # not dialable as written
+    bad["contacts"] = [{"name": "勞工局", "phone": "04-2228-91"}]  # too short to dial, however written
     (tmp_path / "wages-unpaid.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True))
     with pytest.raises(KnowledgeError, match="wages-unpaid.yaml"):
         load_service_file(tmp_path / "wages-unpaid.yaml")

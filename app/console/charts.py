@@ -8,12 +8,13 @@ from collections import Counter
 
 from markupsafe import Markup
 
-# Colour-blind-safe palette (Okabe–Ito): answered, clarified, fell back, everything else.
+# Colour-blind-safe palette (Okabe–Ito): answered, clarified, fell back, another agency's, everything else.
 SERIES = (
     ("answer", "已回答", "#0072B2"),
     ("clarify", "請對方選擇", "#E69F00"),
     ("fallback", "無法回答", "#D55E00"),
-    ("other", "其他（寒暄、選單、圖片）", "#999999"),
+    ("out_of_scope", "非本局業務", "#CC79A7"),
+    ("other", "其他（寒暄、選單、資格檢核步驟、圖片）", "#999999"),
 )
 
 
@@ -28,7 +29,8 @@ def _nice_max(value: int) -> int:
 
 
 def daily_bars(days: list[dt.date], per_day: dict[dt.date, Counter]) -> Markup:
-    """Stacked bars of messages per day, by how the bot answered."""
+    """Stacked bars of messages per day, by how the bot answered. Every few bars carry their date, counted back
+    from the last (today's), so the day staff look at first is always labelled."""
     width, height, left, bottom, top = 760, 240, 40, 28, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
     totals = [sum(per_day[d].values()) for d in days]
@@ -48,7 +50,7 @@ def daily_bars(days: list[dt.date], per_day: dict[dt.date, Counter]) -> Markup:
         counts = per_day[day]
         x = left + index * slot + (slot - bar) / 2
         y = top + plot_h
-        values = {key: counts[key] for key, _, _ in SERIES[:3]}
+        values = {key: counts[key] for key, _, _ in SERIES[:-1]}
         values["other"] = sum(counts.values()) - sum(values.values())
         for key, label, colour in SERIES:
             h = plot_h * values[key] / ceiling
@@ -58,7 +60,7 @@ def daily_bars(days: list[dt.date], per_day: dict[dt.date, Counter]) -> Markup:
             parts.append(Markup('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
                                 '<title>{} {}：{} 則</title></rect>').format(x, y, bar, h, colour, day.isoformat(),
                                                                          label, values[key]))
-        if index % label_every == 0:
+        if (len(days) - 1 - index) % label_every == 0:
             parts.append(Markup('<text x="{:.1f}" y="{}" text-anchor="middle" font-size="11" fill="#555">{}</text>')
                          .format(x + bar / 2, height - 8, f"{day.month}/{day.day}"))
     parts.append(Markup("</svg>"))

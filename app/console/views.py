@@ -27,10 +27,13 @@ from app.console.preview import render_messages
 from app.db import session_scope, taipei_today
 from app.knowledge import service as content
 from app.knowledge import staleness
-from app.knowledge.models import ServiceDraft
+from app.knowledge.models import PlaceDraft, ServiceDraft
 from app.knowledge.schemas import TRANSLATION_LANGS, Service, Status
 from app.knowledge.service import ContentError
 from app.knowledge.staleness import load_retired_numbers
+from app.places import console as places
+from app.places.schemas import Place
+from app.places.service import load_districts, place_problems
 from app.web.security import is_https
 
 HERE = Path(__file__).resolve().parent
@@ -56,7 +59,8 @@ templates.env.globals.update(
     INTENT_LABELS=service.INTENT_LABELS,
     FIELD_LABELS=service.FIELD_LABELS,
     AGENCIES=service.AGENCIES,
-    YAML_HINTS=service.YAML_HINTS,
+    ROW_FIELDS=service.ROW_FIELDS,
+    blank_row=service.blank_row,
     TRANSLATION_LANGS=TRANSLATION_LANGS,
     StaffRole=StaffRole,
     local=service.local,
@@ -66,18 +70,21 @@ templates.env.globals.update(
 NOTICES = {
     "saved": "草稿已儲存。民眾還看不到，按「發布」後才會上線。",
     "created": "新服務的草稿已建立。",
+    "place_created": "新服務據點的草稿已建立。",
     "published": "已發布。機器人正在改用新內容，生效時下面會顯示。",
     "rolled_back": "已回復舊版內容（以新版本發布）。機器人正在改用這個內容，生效時下面會顯示。",
     "unpublished": "已下架，機器人不再用這項服務回答。",
+    "place_unpublished": "已下架，機器人不再告訴民眾這個服務據點。",
     "examples_added": "例句已加入。機器人正在重新學習，生效時下面會顯示。",
     "example_removed": "例句已刪除。機器人正在重新學習，生效時下面會顯示。",
     "attached": "這些問法已加為服務的例句。機器人正在重新學習，生效時下面會顯示。",
     "out_of_scope": "這些問法已標為「非本局業務」，機器人會請民眾改洽其他單位。",
+    "feedback_resolved": "這些「沒幫助」回饋已標為處理完畢，不再列在這裡。",
     "user_created": "帳號已建立。",
     "user_updated": "帳號已更新。",
     "password_changed": "密碼已變更，請用新密碼重新登入。",
 }
-CHANGES_CONTENT = {"published", "rolled_back", "unpublished", "examples_added", "example_removed", "attached",
+CHANGES_CONTENT = {"published", "rolled_back", "unpublished", "place_unpublished", "examples_added", "example_removed", "attached",
                    "out_of_scope"}
 
 
@@ -310,9 +317,8 @@ def review(request: Request, _user: StaffUser = Depends(current_user)) -> HTMLRe
 
 @router.get("/services/new")
 def new_service_form(request: Request, _user: StaffUser = Depends(editor)) -> HTMLResponse:
-    values = {key: "" for key in ("id", "title", "short_title", "summary", *service.LINE_FIELDS, *service.YAML_FIELDS)}
-    values.update(agency=service.AGENCIES[0], category="", audience=[], plan_items=[], last_verified="")
-    return page(request, "edit.html", nav="services", values=values, creating=True, plan_items=plan_item_names())
+    return page(request, "edit.html", nav="services", values=service.blank_values(), creating=True,
+                plan_items=plan_item_names())
 
 
 @router.post("/services/new")
@@ -326,7 +332,7 @@ async def create_service(request: Request, user: StaffUser = Depends(editor)) ->
     except (service.FormErrors, ContentError) as exc:
         errors = exc.errors if isinstance(exc, service.FormErrors) else [str(exc)]
         return page(request, "edit.html", 400, nav="services", values=values, creating=True, plan_items=names,
-                    errors=errors)
+                    errors=errors, field_errors=getattr(exc, "fields", {}))
     return redirect(f"/console/services/{draft_service.id}?notice=created")
 
 
@@ -358,7 +364,7 @@ async def save_edit(request: Request, service_id: str, user: StaffUser = Depends
             content.save_draft(session, edited, user.username)
     except service.FormErrors as exc:
         return page(request, "edit.html", 400, nav="services", values=values, creating=False, plan_items=names,
-                    service_id=service_id, errors=exc.errors)
+                    service_id=service_id, errors=exc.errors, field_errors=exc.fields)
     return redirect(f"/console/services/{service_id}?notice=saved")
 
 
@@ -419,6 +425,159 @@ def rollback(request: Request, service_id: str, background: BackgroundTasks, ver
                     back=f"/console/services/{service_id}/history")
     refresh_now(request, background)
     return redirect(f"/console/services/{service_id}/history?notice=rolled_back")
+
+
+# --- Service points ------------------------------------------------------------------------------------------
+
+
+@router.get("/places")
+def place_list(request: Request, _user: StaffUser = Depends(current_user)) -> HTMLResponse:
+    with session_scope() as session:
+        rows = places.place_rows(session)
+    return page(request, "places.html", nav="places", rows=rows)
+
+
+def _place_draft(session, place_id: str) -> PlaceDraft:
+    draft = session.get(PlaceDraft, place_id)
+    if draft is None:
+        raise HTTPException(404, "找不到這個服務據點，可能是網址打錯了。")
+    return draft
+
+
+def _place_form(request: Request, values: dict, status_code: int = 200, *, place_id: str | None = None,
+                **extra) -> HTMLResponse:
+    with session_scope() as session:
+        choices = places.service_choices(session, values["services"])
+    return page(request, "place_edit.html", status_code, nav="places", values=values, creating=place_id is None,
+                place_id=place_id, services=choices, districts=sorted(load_districts(get_settings().knowledge_dir)),
+                PLACE_KINDS=places.KIND_LABELS, SOURCE_FIELDS=places.SOURCE_FIELDS, **extra)
+
+
+def _place_overview(request: Request, place_id: str, status_code: int = 200, **extra) -> HTMLResponse:
+    with session_scope() as session:
+        draft = _place_draft(session, place_id)
+        versions = service.versions_of(session, place_id, content.PLACES)
+        titles = {d.service_id: d.data["title"] for d in session.exec(select(ServiceDraft))}
+    live = versions[0] if versions else None
+    live_data = {**live.data, "status": draft.data["status"]} if live else None
+    pending = live_data != draft.data
+    diff = content.version_diff(live_data, draft.data, f"第 {live.version} 版（線上）" if live else "", "草稿",
+                                kind=content.PLACES) if pending else []
+    return page(request, "place.html", status_code, nav="places", draft=draft, place=Place.model_validate(draft.data),
+                live=live, live_state=places.live_state(live), pending=pending, diff=diff, titles=titles,
+                PLACE_KINDS=places.KIND_LABELS, **extra)
+
+
+def _place_saved(request: Request, values: dict, user: StaffUser, *, place_id: str | None) -> Response:
+    """Validate the form (its district, services and position too) and save it as the draft."""
+    try:
+        with session_scope() as session:
+            draft = session.get(PlaceDraft, place_id) if place_id else None
+            if place_id and draft is None:
+                raise HTTPException(404, "找不到這個服務據點，可能是網址打錯了。")
+            previous = draft.data if draft else {}
+            place = places.place_from_values(
+                values, status=previous.get("status", "draft"), districts=load_districts(get_settings().knowledge_dir),
+                service_ids=places.service_ids(session), previous=previous)
+            content.save_draft(session, place, user.username, create=place_id is None)
+    except (service.FormErrors, ContentError) as exc:
+        errors = exc.errors if isinstance(exc, service.FormErrors) else [str(exc)]
+        return _place_form(request, values, 400, place_id=place_id, errors=errors,
+                           field_errors=getattr(exc, "fields", {}))
+    return redirect(f"/console/places/{place.id}?notice={'saved' if place_id else 'place_created'}")
+
+
+@router.get("/places/new")
+def new_place_form(request: Request, _user: StaffUser = Depends(editor)) -> HTMLResponse:
+    return _place_form(request, places.blank_values())
+
+
+@router.post("/places/new")
+async def create_place(request: Request, user: StaffUser = Depends(editor)) -> Response:
+    return _place_saved(request, places.submitted_values(await request.form()), user, place_id=None)
+
+
+@router.get("/places/{place_id}")
+def place_page(request: Request, place_id: str, _user: StaffUser = Depends(current_user)) -> HTMLResponse:
+    return _place_overview(request, place_id)
+
+
+@router.get("/places/{place_id}/edit")
+def place_edit_form(request: Request, place_id: str, _user: StaffUser = Depends(editor)) -> HTMLResponse:
+    with session_scope() as session:
+        draft = _place_draft(session, place_id)
+    return _place_form(request, places.form_values(draft.data), place_id=place_id)
+
+
+@router.post("/places/{place_id}/edit")
+async def save_place(request: Request, place_id: str, user: StaffUser = Depends(editor)) -> Response:
+    values = places.submitted_values(await request.form())
+    values["id"] = place_id  # the id names the place everywhere; it is not edited
+    return _place_saved(request, values, user, place_id=place_id)
+
+
+@router.post("/places/{place_id}/publish")
+def publish_place(request: Request, place_id: str, background: BackgroundTasks, note: str = Form(""),
+                  user: StaffUser = Depends(publisher)) -> Response:
+    try:
+        with session_scope() as session:
+            draft = _place_draft(session, place_id)
+            # The district and services may have changed since the draft was saved (a service taken offline).
+            problems = place_problems(Place.model_validate(draft.data), load_districts(get_settings().knowledge_dir),
+                                      places.service_ids(session))
+            if problems:
+                raise ContentError(" ".join(why for _, why in problems))
+            content.publish_draft(session, place_id, user.username, note.strip()[:200] or None, kind=content.PLACES)
+    except ContentError as exc:
+        return _place_overview(request, place_id, 409, errors_title="沒有發布：", errors=[str(exc)])
+    except CONFLICTS:
+        return _place_overview(request, place_id, 409, errors_title="沒有發布：", errors=[SIMULTANEOUS_CHANGE])
+    except ValidationError as exc:
+        return _place_overview(request, place_id, 400, errors_title="還不能發布，請先到「編輯草稿」補上：",
+                               errors=service.explain(exc))
+    refresh_now(request, background)
+    return redirect(f"/console/places/{place_id}?notice=published")
+
+
+@router.post("/places/{place_id}/unpublish")
+def unpublish_place(request: Request, place_id: str, background: BackgroundTasks,
+                    user: StaffUser = Depends(publisher)) -> Response:
+    try:
+        with session_scope() as session:
+            content.unpublish_service(session, place_id, user.username, kind=content.PLACES)
+    except (ContentError, *CONFLICTS) as exc:
+        message = str(exc) if isinstance(exc, ContentError) else SIMULTANEOUS_CHANGE
+        return _place_overview(request, place_id, 409, errors_title="沒有下架：", errors=[message])
+    refresh_now(request, background)
+    return redirect(f"/console/places/{place_id}?notice=place_unpublished")
+
+
+@router.get("/places/{place_id}/history")
+def place_history(request: Request, place_id: str, _user: StaffUser = Depends(current_user)) -> HTMLResponse:
+    with session_scope() as session:
+        draft = _place_draft(session, place_id)
+        versions = service.versions_of(session, place_id, content.PLACES)
+        audit = service.audit_entries(session, target=content.PLACES.target(place_id), limit=50)
+    diffs = {
+        v.version: content.version_diff(older.data if older else None, v.data, f"第 {older.version} 版" if older else "",
+                                        f"第 {v.version} 版", kind=content.PLACES)
+        for v, older in zip(versions, [*versions[1:], None])
+    }
+    return page(request, "place_history.html", nav="places", draft=draft, versions=versions, diffs=diffs, audit=audit)
+
+
+@router.post("/places/{place_id}/rollback")
+def rollback_place(request: Request, place_id: str, background: BackgroundTasks, version: int = Form(...),
+                   user: StaffUser = Depends(publisher)) -> Response:
+    try:
+        with session_scope() as session:
+            content.rollback_service(session, place_id, version, user.username, kind=content.PLACES)
+    except (ContentError, *CONFLICTS) as exc:
+        message = str(exc) if isinstance(exc, ContentError) else SIMULTANEOUS_CHANGE
+        return page(request, "error.html", 409, title="無法回復", message=message,
+                    back=f"/console/places/{place_id}/history")
+    refresh_now(request, background)
+    return redirect(f"/console/places/{place_id}/history?notice=rolled_back")
 
 
 # --- Example phrasings ----------------------------------------------------------------------------------------
@@ -492,14 +651,20 @@ async def resolve_unanswered(request: Request, background: BackgroundTasks,
     form = await request.form()
     texts = [service.example_text(str(t)) for t in form.getlist("texts")]
     action, service_id = str(form.get("action", "")), str(form.get("service_id", ""))
+    # the group's 👎: dealt with by the examples added, or by the content fixed (「已處理」)
+    feedback_ids = [int(v) for v in form.getlist("feedback") if str(v).isdigit()]
     try:
         with session_scope() as session:
+            if action == "resolved":
+                service.resolve_feedback(session, feedback_ids, user.username)
+                return redirect("/console/unanswered?notice=feedback_resolved")
             if action == "attach" and service_id:
                 content.add_examples(session, texts, user.username, service_id=service_id, origin="unanswered")
             elif action == "out_of_scope":
                 content.add_examples(session, texts, user.username, intent="out_of_scope", origin="unanswered")
             else:
                 raise ContentError("請先選一項服務，再按「加為這項服務的例句」。")
+            service.resolve_feedback(session, feedback_ids, user.username)
     except (ContentError, ValidationError) as exc:
         message = str(exc) if isinstance(exc, ContentError) else "請至少勾選一句問法。"
         return page(request, "error.html", 400, title="沒有完成", message=message, back="/console/unanswered")

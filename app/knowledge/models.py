@@ -36,6 +36,30 @@ class ServiceVersion(SQLModel, table=True):
     note: str | None = None
 
 
+class PlaceDraft(SQLModel, table=True):
+    """A service point's working copy (app.places.schemas.Place as JSON), kept and published like a service."""
+
+    __tablename__ = "place_draft"
+
+    place_id: str = Field(primary_key=True, max_length=80)
+    data: dict = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=80)
+
+
+class PlaceVersion(SQLModel, table=True):
+    __tablename__ = "place_version"
+    __table_args__ = (UniqueConstraint("place_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    place_id: str = Field(max_length=80, index=True)
+    version: int
+    data: dict = Field(sa_column=Column(JSON, nullable=False))
+    published_at: dt.datetime = Field(default_factory=utcnow)
+    published_by: str = Field(max_length=80)
+    note: str | None = None
+
+
 class Example(SQLModel, table=True):
     """An example phrasing of a service (`service_id`) or a conversational intent (`intent`)."""
 

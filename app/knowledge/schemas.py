@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -24,6 +25,25 @@ TRANSLATION_LANGS = ("en", "id", "vi", "th")
 # A Taiwanese phone number as a `tel:` URI accepts it: digits only, optional leading +886, optional extension after
 # a comma (the dialler pauses, then dials the extension). Short codes such as 1955 and 1999 are valid too.
 PHONE_RE = re.compile(r"^(\+886\d{7,10}|0\d{8,9}|0800\d{6}|1\d{3})(,\d{1,6})?$")
+
+
+# How people write an extension after the number: 「分機 35099」, 「#35099」, "ext. 35099", 「轉35099」, or the tel: comma.
+_EXTENSION_RE = re.compile(r"\s*(?:,|#|分機|轉|ext\.?|extension|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
+
+
+def canonical_phone(value: object) -> object:
+    """A number as people write it (04-2228-9111, (04)2228-9111, full-width digits, 「分機」/#/ext.) in the tel:-ready
+    form PHONE_RE accepts; anything that does not become dialable so is returned as given, to be refused as typed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # YAML reads an unquoted 1955 as a number
+    if not isinstance(value, str):
+        return value
+    folded = unicodedata.normalize("NFKC", value).strip()
+    number, extension = folded, ""
+    if match := _EXTENSION_RE.search(folded):
+        number, extension = folded[: match.start()], "," + match.group(1)
+    candidate = re.sub(r"[\s\-().]", "", number) + extension
+    return candidate if PHONE_RE.match(candidate) else value
 
 
 def dialable(phone: str | None) -> str | None:
@@ -150,6 +170,11 @@ class Contact(Strict):
     url: HttpUrl | None = None
     address: str | None = None
     hours: str | None = None
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone_as_dialled(cls, value: object) -> object:
+        return canonical_phone(value)
 
     @field_validator("phone")
     @classmethod

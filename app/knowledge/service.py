@@ -5,16 +5,19 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from sqlmodel import Session, col, select
 
-from app.knowledge.models import AuditLog, ContentRevision, Example, ServiceDraft, ServiceVersion
+from app.knowledge.models import (AuditLog, ContentRevision, Example, PlaceDraft, PlaceVersion, ServiceDraft,
+                                  ServiceVersion)
 from app.knowledge.schemas import IntentExamples, Kind, PlanItem, Service, Status
 from app.knowledge.staleness import RetiredNumber, load_retired_numbers, retired_numbers_in
-from app.places.service import Geography, load_geography
+from app.places.schemas import Place
+from app.places.service import PLACES_DIR, Geography, geography_of, load_districts, load_places
 from app.db import utcnow
 
 PLAN_ITEMS_FILE = "plan_items.json"
@@ -34,8 +37,9 @@ class KnowledgeBase:
     services: tuple[Service, ...]  # every service, drafts included; use `published` for answering
     service_examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service id → phrasings
     intent_examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # greeting/thanks/… → phrasings
-    geography: Geography = field(default_factory=Geography)  # districts and service points (not in `version`:
-    # they do not change what the index learns)
+    geography: Geography = field(default_factory=Geography)  # districts and published service points (not in
+    # `version`: they do not change what the index learns)
+    places: tuple[Place, ...] = ()  # every service point, drafts included
 
     @property
     def published(self) -> tuple[Service, ...]:
@@ -62,6 +66,40 @@ class KnowledgeBase:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class ContentKind:
+    """What differs between the kinds of content kept as drafts and published versions (services, places): the
+    tables, the schema, the id column, where the files go and the words staff read. Services and places keep tables
+    of their own (same shape), so neither's rows, indexes and history change when the other is added to."""
+
+    draft: type[ServiceDraft] | type[PlaceDraft]
+    version: type[ServiceVersion] | type[PlaceVersion]
+    schema: type[Service] | type[Place]
+    key: str  # the id column of both tables
+    folder: str  # under knowledge/
+    noun: str  # in staff messages: 找不到服務據點「…」
+    this: str  # 這個服務據點目前沒有上線
+    audit_prefix: str  # audit targets: a service by its id, as always; a place as place:<id>
+    layout: Callable[[object], dict]  # the item as its file holds it
+
+    def key_of(self, table):
+        return getattr(table, self.key)
+
+    def target(self, item_id: str) -> str:
+        return f"{self.audit_prefix}{item_id}"
+
+
+# The layouts are defined with the YAML below; looked up when called.
+SERVICES = ContentKind(ServiceDraft, ServiceVersion, Service, "service_id", SERVICES_DIR, "服務", "這項服務", "",
+                       lambda item: file_layout(item))
+PLACES = ContentKind(PlaceDraft, PlaceVersion, Place, "place_id", PLACES_DIR, "服務據點", "這個服務據點", "place:",
+                     lambda item: place_layout(item))
+
+
+def kind_of(item: Service | Place) -> ContentKind:
+    return PLACES if isinstance(item, Place) else SERVICES
+
+
 def read_yaml(path: Path) -> object:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -81,9 +119,9 @@ def load_plan_items(knowledge_dir: Path) -> list[PlanItem]:
     return [p.model_copy(update={"citizen_answer": answers.get(p.name)}) for p in items]
 
 
-def load_service_file(path: Path) -> Service:
+def load_service_file(path: Path, kind: ContentKind = SERVICES) -> Service | Place:
     try:
-        return Service.model_validate(read_yaml(path))
+        return kind.schema.model_validate(read_yaml(path))
     except ValueError as exc:
         raise KnowledgeError(f"{path}: {exc}") from exc
 
@@ -138,12 +176,15 @@ def check_numbers(kb: KnowledgeBase, retired: list[RetiredNumber]) -> None:
 def load_from_files(knowledge_dir: Path, intents_dir: Path) -> KnowledgeBase:
     service_examples, intent_examples = load_examples(intents_dir)
     services = tuple(load_services(knowledge_dir))
+    districts = load_districts(knowledge_dir)
+    places = load_places(knowledge_dir, districts, {s.id for s in services}) if districts else ()
     kb = KnowledgeBase(
         plan_items=tuple(load_plan_items(knowledge_dir)),
         services=services,
         service_examples=service_examples,
         intent_examples=intent_examples,
-        geography=load_geography(knowledge_dir, {s.id for s in services}),
+        geography=geography_of(districts, places),
+        places=places,
     )
     check_references(kb)
     check_numbers(kb, load_retired_numbers(knowledge_dir))
@@ -167,38 +208,53 @@ def bump_revision(session: Session) -> int:
     return row.revision
 
 
-def database_is_empty(session: Session) -> bool:
-    return session.exec(select(ServiceDraft).limit(1)).first() is None
+def database_is_empty(session: Session, kind: ContentKind = SERVICES) -> bool:
+    return session.exec(select(kind.draft).limit(1)).first() is None
+
+
+def _seed(session: Session, kind: ContentKind, items: tuple, actor: str) -> None:
+    """Every item as a draft, published ones also as version 1."""
+    for item in items:
+        data = item.model_dump(mode="json")
+        session.add(kind.draft(**{kind.key: item.id}, data=data, updated_by=actor))
+        if item.status is Status.published:
+            session.add(kind.version(**{kind.key: item.id}, version=1, data=data, published_by=actor, note="import"))
+
+
+def seed_places(session: Session, kb: KnowledgeBase, actor: str = "import") -> int:
+    """The service points of the files into a database that has none (one made before places were kept in it)."""
+    _seed(session, PLACES, kb.places, actor)
+    session.add(AuditLog(actor=actor, action="import", target="knowledge", detail=f"{len(kb.places)} 個服務據點"))
+    bump_revision(session)
+    return len(kb.places)
 
 
 def seed_database(session: Session, kb: KnowledgeBase, actor: str = "import") -> int:
-    """Load file content into an empty database: every service as a draft, published ones also as version 1."""
-    for service in kb.services:
-        data = service.model_dump(mode="json")
-        session.add(ServiceDraft(service_id=service.id, data=data, updated_by=actor))
-        if service.status is Status.published:
-            session.add(ServiceVersion(service_id=service.id, version=1, data=data, published_by=actor, note="import"))
+    """Load file content into an empty database: every service and place as a draft, published ones also as
+    version 1."""
+    _seed(session, SERVICES, kb.services, actor)
+    _seed(session, PLACES, kb.places, actor)
     for service_id, texts in kb.service_examples.items():
         session.add_all(Example(service_id=service_id, text=t) for t in texts)
     for intent, texts in kb.intent_examples.items():
         session.add_all(Example(intent=intent, text=t) for t in texts)
-    session.add(AuditLog(actor=actor, action="import", target="knowledge", detail=f"{len(kb.services)} services"))
+    session.add(AuditLog(actor=actor, action="import", target="knowledge",
+                         detail=f"{len(kb.services)} services, {len(kb.places)} places"))
     bump_revision(session)
     return len(kb.services)
 
 
-def latest_versions(session: Session) -> dict[str, ServiceVersion]:
-    latest: dict[str, ServiceVersion] = {}
-    for version in session.exec(select(ServiceVersion).order_by(ServiceVersion.service_id, ServiceVersion.version)):
-        latest[version.service_id] = version
+def latest_versions(session: Session, kind: ContentKind = SERVICES) -> dict[str, ServiceVersion | PlaceVersion]:
+    latest: dict[str, ServiceVersion | PlaceVersion] = {}
+    for version in session.exec(select(kind.version).order_by(kind.key_of(kind.version), kind.version.version)):
+        latest[kind.key_of(version)] = version
     return latest
 
 
 def load_from_database(session: Session, knowledge_dir: Path) -> KnowledgeBase:
-    """What citizens are answered from: the latest published version of each service and the stored examples.
-
-    A service whose latest version is marked draft (unpublished by staff) is kept but not answered with.
-    """
+    """What citizens are answered from: the latest published version of each service and place, and the stored
+    examples. A service or place whose latest version is marked draft (unpublished by staff) is kept but not
+    answered with. The districts stay files."""
     services = [Service.model_validate(v.data) for v in latest_versions(session).values()]
     by_service: dict[str, list[str]] = {}
     by_intent: dict[str, list[str]] = {}
@@ -208,19 +264,21 @@ def load_from_database(session: Session, knowledge_dir: Path) -> KnowledgeBase:
         elif example.intent:
             by_intent.setdefault(example.intent, []).append(example.text)
     known = {s.id for s in services}
+    places = tuple(Place.model_validate(v.data) for v in latest_versions(session, PLACES).values())
     return KnowledgeBase(
         plan_items=tuple(load_plan_items(knowledge_dir)),
         services=tuple(sorted(services, key=lambda s: s.id)),
         service_examples={k: tuple(v) for k, v in by_service.items() if k in known},
         intent_examples={k: tuple(v) for k, v in by_intent.items()},
-        geography=load_geography(knowledge_dir, known),
+        geography=geography_of(load_districts(knowledge_dir), places),
+        places=places,
     )
 
 
 # --- Editing: drafts, publishing, rollback, examples (used by the staff console and the import command) -----------
 #
-# Every change that reaches citizens is a new ServiceVersion or an Example row, followed by `bump_revision` so every
-# server process reloads, and an AuditLog row saying who did it. Callers commit (one transaction per staff action).
+# Every change that reaches citizens is a new ServiceVersion, PlaceVersion or Example row, followed by `bump_revision`
+# so every server process reloads, and an AuditLog row saying who did it. Callers commit (one transaction per staff action).
 # Messages of ContentError are shown to staff as they are, hence in Traditional Chinese.
 
 
@@ -232,42 +290,44 @@ def _audit(session: Session, actor: str, action: str, target: str, detail: str |
     session.add(AuditLog(actor=actor, action=action, target=target, detail=detail))
 
 
-def latest_version(session: Session, service_id: str) -> ServiceVersion | None:
+def latest_version(session: Session, item_id: str, kind: ContentKind = SERVICES) -> ServiceVersion | PlaceVersion | None:
     return session.exec(
-        select(ServiceVersion).where(ServiceVersion.service_id == service_id).order_by(col(ServiceVersion.version).desc())
+        select(kind.version).where(kind.key_of(kind.version) == item_id).order_by(col(kind.version.version).desc())
     ).first()
 
 
-def changed_fields(old: dict | None, new: dict) -> list[str]:
+def changed_fields(old: dict | None, new: dict, kind: ContentKind = SERVICES) -> list[str]:
     old = old or {}
-    return [key for key in Service.model_fields if old.get(key) != new.get(key)]
+    return [key for key in kind.schema.model_fields if old.get(key) != new.get(key)]
 
 
-def save_draft(session: Session, service: Service, actor: str, *, create: bool = False) -> ServiceDraft:
-    """Store a validated service as the working copy; citizens see nothing of it until it is published."""
-    draft = session.get(ServiceDraft, service.id)
+def save_draft(session: Session, item: Service | Place, actor: str, *, create: bool = False) -> ServiceDraft | PlaceDraft:
+    """Store a validated service or place as the working copy; citizens see nothing of it until it is published."""
+    kind = kind_of(item)
+    draft = session.get(kind.draft, item.id)
     if create and draft is not None:
-        raise ContentError(f"代碼「{service.id}」已經有服務使用，請換一個。")
+        raise ContentError(f"代碼「{item.id}」已經有{kind.noun}使用，請換一個。")
     if not create and draft is None:
-        raise ContentError(f"找不到服務「{service.id}」。")
-    data = service.model_dump(mode="json")
-    fields = changed_fields(draft.data if draft else None, data)
+        raise ContentError(f"找不到{kind.noun}「{item.id}」。")
+    data = item.model_dump(mode="json")
+    fields = changed_fields(draft.data if draft else None, data, kind)
     if draft is None:
-        draft = ServiceDraft(service_id=service.id, data=data, updated_by=actor)
+        draft = kind.draft(**{kind.key: item.id}, data=data, updated_by=actor)
     elif not fields:
         return draft
     draft.data, draft.updated_by, draft.updated_at = data, actor, utcnow()
     session.add(draft)
-    _audit(session, actor, "create_draft" if create else "save_draft", service.id, ", ".join(fields))
+    _audit(session, actor, "create_draft" if create else "save_draft", kind.target(item.id), ", ".join(fields))
     return draft
 
 
-def _add_version(session: Session, service_id: str, data: dict, actor: str, note: str) -> ServiceVersion:
+def _add_version(session: Session, kind: ContentKind, item_id: str, data: dict, actor: str,
+                 note: str) -> ServiceVersion | PlaceVersion:
     # Validated again here: one invalid latest version would stop every process from loading new content.
-    Service.model_validate(data)
-    latest = latest_version(session, service_id)
-    version = ServiceVersion(
-        service_id=service_id,
+    kind.schema.model_validate(data)
+    latest = latest_version(session, item_id, kind)
+    version = kind.version(
+        **{kind.key: item_id},
         version=latest.version + 1 if latest else 1,
         data=data,
         published_by=actor,
@@ -278,54 +338,58 @@ def _add_version(session: Session, service_id: str, data: dict, actor: str, note
     return version
 
 
-def publish_draft(session: Session, service_id: str, actor: str, note: str | None = None) -> ServiceVersion:
+def publish_draft(session: Session, item_id: str, actor: str, note: str | None = None, *,
+                  kind: ContentKind = SERVICES) -> ServiceVersion | PlaceVersion:
     """The draft becomes what citizens are answered with, as a new version. Raises pydantic's ValidationError when
     the draft lacks what a published service needs (eligibility, ≥ 2 steps, a contact, a source)."""
-    draft = session.get(ServiceDraft, service_id)
+    draft = session.get(kind.draft, item_id)
     if draft is None:
-        raise ContentError(f"找不到服務「{service_id}」。")
-    data = Service.model_validate({**draft.data, "status": Status.published.value}).model_dump(mode="json")
-    latest = latest_version(session, service_id)
+        raise ContentError(f"找不到{kind.noun}「{item_id}」。")
+    data = kind.schema.model_validate({**draft.data, "status": Status.published.value}).model_dump(mode="json")
+    latest = latest_version(session, item_id, kind)
     if latest is not None and latest.data == data:
         raise ContentError("草稿和目前上線的內容相同，沒有需要發布的修改。")
-    version = _add_version(session, service_id, data, actor, note or "發布")
+    version = _add_version(session, kind, item_id, data, actor, note or "發布")
     if draft.data != data:
         draft.data = data
         session.add(draft)
-    what = ", ".join(changed_fields(latest.data, data)) if latest else "第一次發布"
-    _audit(session, actor, "publish", service_id, f"第 {version.version} 版：{what}")
+    what = ", ".join(changed_fields(latest.data, data, kind)) if latest else "第一次發布"
+    _audit(session, actor, "publish", kind.target(item_id), f"第 {version.version} 版：{what}")
     return version
 
 
-def rollback_service(session: Session, service_id: str, version_number: int, actor: str) -> ServiceVersion:
+def rollback_service(session: Session, item_id: str, version_number: int, actor: str, *,
+                     kind: ContentKind = SERVICES) -> ServiceVersion | PlaceVersion:
     """Publish an earlier version's content again, as a new version (history is never rewritten).
 
     The draft follows when it held no unpublished edits; otherwise it is kept, so nobody's work is lost.
     """
     old = session.exec(
-        select(ServiceVersion).where(ServiceVersion.service_id == service_id, ServiceVersion.version == version_number)
+        select(kind.version).where(kind.key_of(kind.version) == item_id, kind.version.version == version_number)
     ).first()
-    latest = latest_version(session, service_id)
+    latest = latest_version(session, item_id, kind)
     if old is None or latest is None:
-        raise ContentError(f"找不到服務「{service_id}」的第 {version_number} 版。")
+        raise ContentError(f"找不到{kind.noun}「{item_id}」的第 {version_number} 版。")
     if old.data == latest.data:
         raise ContentError(f"第 {version_number} 版和目前上線的內容相同，不需要回復。")
-    draft = session.get(ServiceDraft, service_id)
-    version = _add_version(session, service_id, old.data, actor, f"回復到第 {version_number} 版")
+    draft = session.get(kind.draft, item_id)
+    version = _add_version(session, kind, item_id, old.data, actor, f"回復到第 {version_number} 版")
     if draft is not None and draft.data == latest.data:
         draft.data, draft.updated_by, draft.updated_at = old.data, actor, utcnow()
         session.add(draft)
-    _audit(session, actor, "rollback", service_id, f"第 {version.version} 版＝第 {version_number} 版的內容")
+    _audit(session, actor, "rollback", kind.target(item_id), f"第 {version.version} 版＝第 {version_number} 版的內容")
     return version
 
 
-def unpublish_service(session: Session, service_id: str, actor: str) -> ServiceVersion:
-    """Stop answering with a service (a new version marked draft); publishing the draft again brings it back."""
-    latest = latest_version(session, service_id)
+def unpublish_service(session: Session, item_id: str, actor: str, *,
+                      kind: ContentKind = SERVICES) -> ServiceVersion | PlaceVersion:
+    """Stop answering with a service or place (a new version marked draft); publishing the draft again brings it
+    back."""
+    latest = latest_version(session, item_id, kind)
     if latest is None or latest.data.get("status") != Status.published.value:
-        raise ContentError("這項服務目前沒有上線，不需要下架。")
-    version = _add_version(session, service_id, {**latest.data, "status": Status.draft.value}, actor, "下架")
-    _audit(session, actor, "unpublish", service_id, f"第 {version.version} 版（下架）")
+        raise ContentError(f"{kind.this}目前沒有上線，不需要下架。")
+    version = _add_version(session, kind, item_id, {**latest.data, "status": Status.draft.value}, actor, "下架")
+    _audit(session, actor, "unpublish", kind.target(item_id), f"第 {version.version} 版（下架）")
     return version
 
 
@@ -399,6 +463,13 @@ _ContentDumper.add_representer(_Quoted, lambda d, v: d.represent_scalar("tag:yam
 FLOW_LISTS = ("audience", "keywords")
 
 
+class _FlowMap(dict):
+    """A short mapping on one line, as the place files write `location: {lat: …, lon: …, approximate: false}`."""
+
+
+_ContentDumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))
+
+
 def _dump(data: dict) -> str:
     return yaml.dump(data, Dumper=_ContentDumper, allow_unicode=True, sort_keys=False, width=10_000)
 
@@ -412,9 +483,10 @@ def _without_empty(value):
     return value
 
 
-def service_yaml(data: dict) -> str:
-    """A service as a knowledge/services/<id>.yaml file: schema field order, empty optional fields left out."""
-    return _dump(file_layout(Service.model_validate(data)))
+def service_yaml(data: dict, kind: ContentKind = SERVICES) -> str:
+    """A service (or a place, with PLACES) as its knowledge/<folder>/<id>.yaml file: schema field order, empty
+    optional fields left out."""
+    return _dump(kind.layout(kind.schema.model_validate(data)))
 
 
 def file_layout(service: Service) -> dict:
@@ -439,6 +511,18 @@ def file_layout(service: Service) -> dict:
     return out
 
 
+def place_layout(place: Place) -> dict:
+    """The place as its file holds it: schema field order, unset fields left out, the position and the languages on
+    one line, the phone quoted."""
+    dumped = _without_empty(place.model_dump(mode="json"))
+    flows = {"location": _FlowMap, "languages": _Flow, "phone": _Quoted}
+    out: dict = {}
+    for key in Place.model_fields:
+        if key in dumped:
+            out[key] = place.last_verified if key == "last_verified" else flows.get(key, lambda v: v)(dumped[key])
+    return out
+
+
 def write_service_file(path: Path, service: Service) -> None:
     path.write_text(_dump(file_layout(service)), encoding="utf-8")
 
@@ -460,10 +544,12 @@ def examples_yaml(texts: list[str], *, service_id: str | None = None, intent: st
     return _dump({**head, "examples": list(texts)})
 
 
-def version_diff(old: dict | None, new: dict, old_label: str = "", new_label: str = "") -> list[str]:
-    """Line diff of two versions of a service as YAML (what staff read in the history page)."""
-    before = service_yaml(old).splitlines() if old else []
-    return list(difflib.unified_diff(before, service_yaml(new).splitlines(), old_label, new_label, lineterm="", n=2))
+def version_diff(old: dict | None, new: dict, old_label: str = "", new_label: str = "", *,
+                 kind: ContentKind = SERVICES) -> list[str]:
+    """Line diff of two versions of a service or place as YAML (what staff read in the history page)."""
+    before = service_yaml(old, kind).splitlines() if old else []
+    after = service_yaml(new, kind).splitlines()
+    return list(difflib.unified_diff(before, after, old_label, new_label, lineterm="", n=2))
 
 
 # --- Between the database and the files in git ----------------------------------------------------------------------
@@ -474,13 +560,13 @@ class SyncReport:
     written: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
     unchanged: int = 0
-    versions: list[str] = field(default_factory=list)  # "<service id> v<n>" published by an import
+    versions: list[str] = field(default_factory=list)  # "<service id> v<n>" (place:<id> v<n>) published by an import
     drafts: int = 0
     examples_added: int = 0
 
 
-def _exported_service(draft: ServiceDraft, latest: ServiceVersion | None) -> dict:
-    """What the files hold for a service: what citizens get; a never-published service as its draft."""
+def _exported_service(draft: ServiceDraft | PlaceDraft, latest: ServiceVersion | PlaceVersion | None) -> dict:
+    """What the files hold for a service or place: what citizens get; a never-published one as its draft."""
     if latest is not None:
         return latest.data
     return {**draft.data, "status": Status.draft.value}
@@ -489,18 +575,19 @@ def _exported_service(draft: ServiceDraft, latest: ServiceVersion | None) -> dic
 def export_to_files(session: Session, knowledge_dir: Path, intents_dir: Path) -> SyncReport:
     """Write the database's content as files; a file whose content is already the same is left untouched."""
     report = SyncReport()
-    services_dir = knowledge_dir / SERVICES_DIR
-    services_dir.mkdir(parents=True, exist_ok=True)
     intents_dir.mkdir(parents=True, exist_ok=True)
-    latest = latest_versions(session)
-    for draft in session.exec(select(ServiceDraft).order_by(ServiceDraft.service_id)):
-        data = _exported_service(draft, latest.get(draft.service_id))
-        path = services_dir / f"{draft.service_id}.yaml"
-        if path.exists() and load_service_file(path).model_dump(mode="json") == data:
-            report.unchanged += 1
-        else:
-            path.write_text(service_yaml(data), encoding="utf-8")
-            report.written.append(path)
+    for kind in (SERVICES, PLACES):
+        folder = knowledge_dir / kind.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        latest = latest_versions(session, kind)
+        for draft in session.exec(select(kind.draft).order_by(kind.key_of(kind.draft))):
+            data = _exported_service(draft, latest.get(kind.key_of(draft)))
+            path = folder / f"{kind.key_of(draft)}.yaml"
+            if path.exists() and load_service_file(path, kind).model_dump(mode="json") == data:
+                report.unchanged += 1
+            else:
+                path.write_text(service_yaml(data, kind), encoding="utf-8")
+                report.written.append(path)
     grouped: dict[tuple[str | None, str | None], list[str]] = {}
     for example in session.exec(select(Example).order_by(Example.id)):
         grouped.setdefault((example.service_id, example.intent), []).append(example.text)
@@ -521,27 +608,28 @@ def export_to_files(session: Session, knowledge_dir: Path, intents_dir: Path) ->
 
 
 def import_from_files(session: Session, kb: KnowledgeBase, actor: str) -> SyncReport:
-    """Make the database hold what the files hold: drafts updated, file-published services published as new
-    versions, services marked draft in the files taken offline, missing example phrasings added.
+    """Make the database hold what the files hold: drafts updated, file-published services and places published
+    as new versions, ones marked draft in the files taken offline, missing example phrasings added.
 
-    Nothing is deleted: services and phrasings only in the database stay (remove them in the console).
+    Nothing is deleted: services, places and phrasings only in the database stay (remove them in the console).
     """
     report = SyncReport()
-    for service in kb.services:
-        data = service.model_dump(mode="json")
-        draft = session.get(ServiceDraft, service.id)
-        if draft is None or draft.data != data:
-            draft = draft or ServiceDraft(service_id=service.id, data=data, updated_by=actor)
-            draft.data, draft.updated_by, draft.updated_at = data, actor, utcnow()
-            session.add(draft)
-            report.drafts += 1
-        latest = latest_version(session, service.id)
-        live = latest is not None and latest.data.get("status") == Status.published.value
-        if (service.status is Status.published and (latest is None or latest.data != data)) or (
-            service.status is Status.draft and live
-        ):
-            version = _add_version(session, service.id, data, actor, "由檔案匯入")
-            report.versions.append(f"{service.id} v{version.version}")
+    for kind, items in ((SERVICES, kb.services), (PLACES, kb.places)):
+        for item in items:
+            data = item.model_dump(mode="json")
+            draft = session.get(kind.draft, item.id)
+            if draft is None or draft.data != data:
+                draft = draft or kind.draft(**{kind.key: item.id}, data=data, updated_by=actor)
+                draft.data, draft.updated_by, draft.updated_at = data, actor, utcnow()
+                session.add(draft)
+                report.drafts += 1
+            latest = latest_version(session, item.id, kind)
+            live = latest is not None and latest.data.get("status") == Status.published.value
+            if (item.status is Status.published and (latest is None or latest.data != data)) or (
+                item.status is Status.draft and live
+            ):
+                version = _add_version(session, kind, item.id, data, actor, "由檔案匯入")
+                report.versions.append(f"{kind.target(item.id)} v{version.version}")
     targets = [(sid, None, texts) for sid, texts in kb.service_examples.items()]
     targets += [(None, intent, texts) for intent, texts in kb.intent_examples.items()]
     session.flush()

@@ -85,8 +85,38 @@ def load_districts(knowledge_dir: Path) -> dict[str, District]:
     return {d["name"]: District.model_validate(d) for d in document["districts"]}
 
 
+# Simplified outlines are ~100 m off at the edges: a point this close to its district (in degrees) is in it.
+EDGE_MARGIN = 0.003
+
+
+def lies_in(district: District, point: Point, margin: float = EDGE_MARGIN) -> bool:
+    """Inside the district's outline, or within `margin` of it (the point or one of eight around it is inside)."""
+    if not district.bounds.contains(point, margin=margin):
+        return False
+    around = [(0.0, 0.0)] + [(dy * margin, dx * margin) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+    return any(district.contains(Point(lat=point.lat + dy, lon=point.lon + dx)) for dy, dx in around)
+
+
+def place_problems(place: Place, districts: dict[str, District], service_ids: set[str]) -> list[tuple[str, str]]:
+    """What the schema cannot see: the district, the services and the position, as (field, why) in words staff read
+    (the console shows them beside the field; the file loader names the file)."""
+    if place.district not in districts:
+        return [("district", f"「{place.district}」不是臺中市的行政區。")]
+    problems = []
+    unknown = [s for s in place.services if s not in service_ids]
+    if unknown:
+        problems.append(("services", f"沒有這些服務：{'、'.join(unknown)}。"))
+    if place.location.lat is not None and place.location.lon is not None:
+        point = Point(lat=place.location.lat, lon=place.location.lon)
+        if not lies_in(districts[place.district], point):
+            problems.append(("lat", f"座標（{point.lat}, {point.lon}）不在{place.district}的範圍內：請確認緯度、經度沒有"
+                                    f"填反或打錯，或行政區選錯了。查不到公開的座標時，請把座標留空並勾選「位置為約略」。"))
+    return problems
+
+
 def load_places(knowledge_dir: Path, districts: dict[str, District], service_ids: set[str]) -> tuple[Place, ...]:
-    """Every published place; a place naming an unknown district or service, or outside its district, is refused."""
+    """Every place in knowledge/places/, drafts included; one naming an unknown district or service, or lying
+    outside its district, is refused."""
     places = []
     for path in sorted((knowledge_dir / PLACES_DIR).glob("*.yaml")):
         try:
@@ -95,21 +125,12 @@ def load_places(knowledge_dir: Path, districts: dict[str, District], service_ids
             raise PlacesError(f"{path}: {exc}") from exc
         if place.id != path.stem:
             raise PlacesError(f"{path}: id {place.id!r} does not match the file name")
-        if place.district not in districts:
-            raise PlacesError(f"{path}: {place.district!r} is not one of Taichung's districts")
-        unknown = [s for s in place.services if s not in service_ids]
-        if unknown:
-            raise PlacesError(f"{path}: services {unknown} do not exist")
-        if place.location.lat is not None and place.location.lon is not None:
-            point = Point(lat=place.location.lat, lon=place.location.lon)
-            # Simplified outlines are ~100 m off at the edges: a small margin, and the bounding box.
-            if not districts[place.district].bounds.contains(point, margin=0.003):
-                raise PlacesError(f"{path}: ({point.lat}, {point.lon}) lies outside {place.district}")
-        if place.status is Status.published:
-            places.append(place)
+        if problems := place_problems(place, districts, service_ids):
+            raise PlacesError(f"{path}: " + " ".join(why for _, why in problems))
+        places.append(place)
     return tuple(places)
 
 
-def load_geography(knowledge_dir: Path, service_ids: set[str]) -> Geography:
-    districts = load_districts(knowledge_dir)
-    return Geography(districts, load_places(knowledge_dir, districts, service_ids) if districts else ())
+def geography_of(districts: dict[str, District], places: tuple[Place, ...]) -> Geography:
+    """What citizens are directed to: the published places."""
+    return Geography(districts, tuple(p for p in places if p.status is Status.published and p.district in districts))

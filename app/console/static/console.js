@@ -39,3 +39,38 @@ if (watch) {
   };
   poll();
 }
+
+// Rows of the edit form (benefits, contacts, …): 「新增一列」 copies the hidden template row under a fresh index,
+// 「刪除」 takes a row out. Without script the rows on the page are still edited, and a row emptied is dropped on save.
+const renumber = (container) => {
+  container.querySelectorAll(":scope > [data-row] [data-row-number]").forEach((number, position) => {
+    number.textContent = String(position + 1);
+  });
+};
+document.querySelectorAll("[data-add-row], [data-remove-row]").forEach((button) => { button.hidden = false; });
+document.addEventListener("click", (event) => {
+  const add = event.target.closest && event.target.closest("[data-add-row]");
+  if (add) {
+    const kind = add.dataset.addRow;
+    const container = document.querySelector(`[data-rows="${kind}"]`);
+    const template = document.querySelector(`template[data-row-template="${kind}"]`);
+    const index = Number(container.dataset.nextIndex || 0);
+    container.dataset.nextIndex = String(index + 1);
+    const row = document.createElement("div");
+    row.innerHTML = template.innerHTML.replaceAll("__index__", String(index));
+    const fieldset = row.firstElementChild;
+    fieldset.querySelectorAll("[data-remove-row]").forEach((button) => { button.hidden = false; });
+    container.append(fieldset);
+    renumber(container);
+    const first = fieldset.querySelector("input, select, textarea");
+    if (first) first.focus();
+    return;
+  }
+  const remove = event.target.closest && event.target.closest("[data-remove-row]");
+  if (remove) {
+    const row = remove.closest("[data-row]");
+    const container = row.parentElement;
+    row.remove();
+    renumber(container);
+  }
+});
