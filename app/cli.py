@@ -171,8 +171,8 @@ def _read_password() -> str:
 def cmd_create_user(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
-    from app.console.models import StaffRole, StaffUser
     from app.console.auth import AccountError, create_user, reset_password, set_role
+    from app.console.models import StaffRole, StaffUser
     from app.db import migrate, session_scope
 
     password = _read_password()
@@ -180,7 +180,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     try:
         with session_scope() as session:
             existing = session.exec(select(StaffUser).where(StaffUser.username == args.name.strip().lower())).first()
-            if existing and args.reset:
+            if existing and existing.id is not None and args.reset:  # a stored row has its id
                 reset_password(session, existing.id, password, "cli")
                 set_role(session, existing.id, StaffRole(args.role), "cli")
             elif existing:

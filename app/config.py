@@ -44,8 +44,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'laborbot.db'}"
     data_dir: Path = PROJECT_ROOT / "data"
     # Keyed hash for pseudonymising LINE user IDs. Unset: generated into DATA_DIR on first start (app/keys.py).
-    # Always set after validation.
-    pseudonym_key: SecretStr | None = None
+    # Empty until validation sets it.
+    pseudonym_key: SecretStr = SecretStr("")
 
     # Knowledge and retrieval
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -66,8 +66,8 @@ class Settings(BaseSettings):
     rich_menu_font: Path | None = None
 
     # Staff console
-    # Signs console sessions. Unset: generated into DATA_DIR like PSEUDONYM_KEY. Always set after validation.
-    session_secret: SecretStr | None = None
+    # Signs console sessions. Unset: generated into DATA_DIR like PSEUDONYM_KEY. Empty until validation sets it.
+    session_secret: SecretStr = SecretStr("")
     # Requests that came over HTTPS get a Secure cookie anyway; this forces it where TLS ends at a proxy whose
     # X-Forwarded-Proto does not reach the app.
     session_cookie_secure: bool = False

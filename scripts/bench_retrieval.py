@@ -56,9 +56,8 @@ def settings_for(index_dir: Path, model: str):
 
 def serve(index_dir: Path, model: str, rounds: int) -> dict:
     """Child process: load the engine from the existing index, then answer every question `rounds` times."""
-    from app.knowledge.service import load_from_files
+    from app.knowledge.service import KnowledgeBase, load_from_files
     from app.nlu.evaluation import load_questions
-    from app.knowledge.service import KnowledgeBase
     from app.nlu.service import build_engine, reindex
 
     settings = settings_for(index_dir, model)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from app.db import make_engine, migrate, utcnow
+from app.db import make_engine, migrate
 from app.line import intake, queue
 from app.line.models import EventStatus, WebhookEvent
 from app.line.queue import Outcome

@@ -21,8 +21,17 @@ import app.conversation.models  # noqa: F401
 from app.conversation.messages import display_phone
 from app.db import make_engine, session_scope
 from app.knowledge.models import AuditLog, PlaceDraft, PlaceVersion
-from app.knowledge.service import (PLACES, database_is_empty, export_to_files, load_from_database, load_from_files,
-                                   publish_draft, save_draft, seed_database, seed_places)
+from app.knowledge.service import (
+    PLACES,
+    database_is_empty,
+    export_to_files,
+    load_from_database,
+    load_from_files,
+    publish_draft,
+    save_draft,
+    seed_database,
+    seed_places,
+)
 from app.places.schemas import Place, Point
 from app.places.service import lies_in, nearest_to_district
 from tests.test_console_content import csrf, form_fields, replaced

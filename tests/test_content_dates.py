@@ -12,7 +12,13 @@ from pydantic import ValidationError
 from app.conversation import answers, messages
 from app.knowledge import staleness
 from app.knowledge.schemas import Service
-from app.knowledge.service import KnowledgeBase, KnowledgeError, check_numbers, mark_translations_current, write_service_file
+from app.knowledge.service import (
+    KnowledgeBase,
+    KnowledgeError,
+    check_numbers,
+    mark_translations_current,
+    write_service_file,
+)
 from app.nlu.aspects import Aspect
 
 DEC = dt.date(2026, 12, 15)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import WORK_DIR, sign, text_event, webhook_body
+from tests.conftest import sign, text_event, webhook_body
 from tests.servers import ServerProcess, private_database
 
 

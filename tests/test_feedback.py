@@ -133,7 +133,7 @@ def test_five_questions_and_a_four_step_check_count_as_five_answers(client, line
     def answers() -> int:
         with session_scope() as session:
             figures = console.analytics(session, None, days=1)
-        return dict((sid, n) for sid, _, n in figures.top_services).get(service_id, 0)
+        return {sid: n for sid, _, n in figures.top_services}.get(service_id, 0)
 
     before, user = answers(), new_user()
     replies = []

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from app.db import taipei_today
 from app.knowledge import catalogue
 from app.knowledge.schemas import AGENCY_MOL, AGENCY_TAICHUNG, TRANSLATION_LANGS, Audience, Kind, Service, Status
 from app.knowledge.service import KnowledgeError, load_from_files, load_service_file
@@ -56,7 +56,7 @@ def test_published_service_is_actionable(service: Service):
     assert len(service.eligibility) >= 1
     assert service.contacts and service.sources
     # Verified no later than today, and on a day a source of that year backs (the schema checks the year).
-    assert service.last_verified <= dt.date.today() and service.last_verified.year in service.source_years
+    assert service.last_verified <= taipei_today() and service.last_verified.year in service.source_years
     for contact in service.contacts:
         assert contact.phone or contact.url or contact.address
         if contact.phone:
@@ -68,7 +68,7 @@ def test_published_service_is_actionable(service: Service):
     needs_translation = Audience.migrant_worker in service.audience or service.id in MUST_TRANSLATE
     if needs_translation:
         assert set(service.translations) == set(TRANSLATION_LANGS), service.id
-        for lang, translation in service.translations.items():
+        for lang in service.translations:
             assert_complete(service, lang)
 
 

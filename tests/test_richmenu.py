@@ -101,7 +101,7 @@ def test_missing_font_fails_with_a_clear_message(monkeypatch, tmp_path):
         richmenu.render_image(settings)
     monkeypatch.setattr(settings, "rich_menu_font", None)
     monkeypatch.setattr(richmenu, "KNOWN_FONTS", (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),))
-    monkeypatch.setattr(richmenu, "_fontconfig_candidates", lambda: [])
+    monkeypatch.setattr(richmenu, "_fontconfig_candidates", list)
     with pytest.raises(richmenu.RichMenuError, match="fonts-noto-cjk"):
         richmenu.render_image(settings)
 

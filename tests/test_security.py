@@ -68,8 +68,8 @@ def test_processes_starting_together_on_one_data_folder_get_the_same_key(tmp_pat
     env["DATA_DIR"] = str(tmp_path)
     # Each process waits for the same moment, then reads its settings: they race to create the files.
     start_at = time.time() + 3
-    script = ("import time; from app.config import Settings; time.sleep(max(0, %r - time.time())); s = Settings(); "
-              "print(s.session_secret.get_secret_value(), s.pseudonym_key.get_secret_value())" % start_at)
+    script = (f"import time; from app.config import Settings; time.sleep(max(0, {start_at!r} - time.time())); "
+              "s = Settings(); print(s.session_secret.get_secret_value(), s.pseudonym_key.get_secret_value())")
     processes = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(8)]
     outputs = [p.communicate(timeout=60) for p in processes]
@@ -382,8 +382,8 @@ def test_every_answer_has_the_security_headers(client, path):
 def test_pages_keep_their_own_policy(client):
     console = client.get("/console/login").headers
     assert console.get_list("content-security-policy") == [
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"]
+        ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")]
     assert client.get("/try").headers["content-security-policy"].startswith("default-src 'self'")
 
 

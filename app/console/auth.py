@@ -130,7 +130,7 @@ def sign_in(username: str, password: str, ip: str, settings: Settings, engine: E
     """
     username, ip = normalise_username(username)[:80], ip[:64]
     with session_scope(engine) as session:
-        session.exec(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - ATTEMPT_RETENTION))
+        session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < utcnow() - ATTEMPT_RETENTION))
         attempt = LoginAttempt(username=username, ip=ip, succeeded=False)
         session.add(attempt)
         session.flush()
@@ -138,7 +138,7 @@ def sign_in(username: str, password: str, ip: str, settings: Settings, engine: E
     with session_scope(engine) as session:
         minutes = _lock_minutes(_counts(session, username, ip, settings, exclude=attempt_id), settings)
         if minutes is not None:
-            session.exec(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+            session.exec(delete(LoginAttempt).where(col(LoginAttempt.id) == attempt_id))
         user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
         password_hash = user.password_hash if user else _DUMMY_HASH
     if minutes is not None:
@@ -148,7 +148,8 @@ def sign_in(username: str, password: str, ip: str, settings: Settings, engine: E
         user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
         # The hash compared: a password changed meanwhile is not signed in with the old one.
         if user and user.active and valid and user.password_hash == password_hash:
-            session.get(LoginAttempt, attempt_id).succeeded = True
+            if recorded := session.get(LoginAttempt, attempt_id):
+                recorded.succeeded = True
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             user.last_login_at = utcnow()
@@ -196,7 +197,9 @@ def decode_session(cookie: str | None, settings: Settings) -> ConsoleSession | N
 
 
 def csrf_matches(data: ConsoleSession | None, submitted: str | None) -> bool:
-    return bool(data and submitted) and secrets.compare_digest(data.csrf_token, submitted)
+    if data is None or not submitted:
+        return False
+    return secrets.compare_digest(data.csrf_token, submitted)
 
 
 def sign_out(session: Session, data: ConsoleSession | None) -> None:

@@ -22,8 +22,15 @@ from app.conversation.models import ConversationTurn, Feedback, FeedbackReason
 from app.conversation.service import Reply, answer_text
 from app.db import TAIPEI, utcnow
 from app.knowledge.models import AuditLog, Example, PlaceVersion, ServiceDraft, ServiceVersion
-from app.knowledge.schemas import (AGENCY_MOL, AGENCY_TAICHUNG, TRANSLATION_LANGS, Audience, Category, Service,
-                                   Translation)
+from app.knowledge.schemas import (
+    AGENCY_MOL,
+    AGENCY_TAICHUNG,
+    TRANSLATION_LANGS,
+    Audience,
+    Category,
+    Service,
+    Translation,
+)
 from app.knowledge.service import SERVICES, ContentKind, KnowledgeBase, latest_versions
 from app.nlu.documents import OUT_OF_SCOPE
 
@@ -88,8 +95,8 @@ _VALUE_ERRORS = (
     (re.compile(r"is not a dialable"), "電話號碼格式不對，例如 04-22289111 或 0422289111#35099（專線如 1955 也可以）。"),
     (re.compile(r"a contact needs"), "每個聯絡窗口至少要有電話、網址或地址其中一項。"),
     (re.compile(r"a source needs"), "每筆資料來源至少要有網址或種子檔名。"),
-    (re.compile(r"is not backed by a source of"), "最後確認日期要有同一年的資料來源佐證：請在資料來源加上那次確認所依據的來源（含年份），"
-     "或把日期改成最新來源的日期。"),
+    (re.compile(r"is not backed by a source of"), ("最後確認日期要有同一年的資料來源佐證：請在資料來源加上那次確認所依據的來源（含年份），"
+                                                      "或把日期改成最新來源的日期。")),
     (re.compile(r"a figure that ends on"), "名稱和摘要不要寫會到期的金額（例如今年的最低工資）：金額寫在「補助／金額」，機器人會挑當天適用的那一筆。"),
     (re.compile(r"valid_until .* is before valid_from"), "金額的適用迄日不能早於適用起日。"),
     (re.compile(r"closes before it opens"), "申請期間的截止日不能早於開始日。"),
@@ -123,7 +130,7 @@ def _problem(error: dict) -> str:
         return "格式不正確：只能用小寫英文字母、數字和連字號，例如 tc-youth-startup。"
     if kind == "enum" or kind == "literal_error":
         return f"只能是這些值之一：{ctx['expected']}。"
-    if kind.startswith("date") or kind.startswith("datetime"):
+    if kind.startswith("date"):  # pydantic's date_* and datetime_* errors
         return "日期請寫成 YYYY-MM-DD，例如 2026-11-21。"
     if kind.startswith("url"):
         return "網址格式不正確，請寫完整網址，例如 https://www.labor.taichung.gov.tw/。"
@@ -320,10 +327,9 @@ def blank_row(kind: str) -> dict[str, str]:
 
 def blank_values() -> dict:
     """The form of a service not yet written."""
-    values: dict = {key: "" for key in ("id", "title", "short_title", "summary", "category", "last_verified",
-                                        *LINE_FIELDS)}
+    values: dict = dict.fromkeys(("id", "title", "short_title", "summary", "category", "last_verified", *LINE_FIELDS), "")
     values.update(agency=AGENCIES[0], audience=[], plan_items=[], **{kind: [] for kind in ROW_KINDS})
-    values["translations"] = {lang: {key: "" for key in (*TRANSLATION_TEXT_FIELDS, *TRANSLATION_LINE_FIELDS)}
+    values["translations"] = {lang: dict.fromkeys((*TRANSLATION_TEXT_FIELDS, *TRANSLATION_LINE_FIELDS), "")
                               for lang in TRANSLATION_LANGS}
     return values
 

@@ -408,7 +408,7 @@ def history(request: Request, service_id: str, _user: StaffUser = Depends(curren
     diffs = {
         v.version: content.version_diff(older.data if older else None, v.data,
                                         f"第 {older.version} 版" if older else "", f"第 {v.version} 版")
-        for v, older in zip(versions, [*versions[1:], None])
+        for v, older in zip(versions, [*versions[1:], None], strict=True)
     }
     return page(request, "history.html", nav="services", draft=draft, versions=versions, diffs=diffs, audit=audit)
 
@@ -561,7 +561,7 @@ def place_history(request: Request, place_id: str, _user: StaffUser = Depends(cu
     diffs = {
         v.version: content.version_diff(older.data if older else None, v.data, f"第 {older.version} 版" if older else "",
                                         f"第 {v.version} 版", kind=content.PLACES)
-        for v, older in zip(versions, [*versions[1:], None])
+        for v, older in zip(versions, [*versions[1:], None], strict=True)
     }
     return page(request, "place_history.html", nav="places", draft=draft, versions=versions, diffs=diffs, audit=audit)
 
@@ -652,7 +652,7 @@ async def resolve_unanswered(request: Request, background: BackgroundTasks,
     texts = [service.example_text(str(t)) for t in form.getlist("texts")]
     action, service_id = str(form.get("action", "")), str(form.get("service_id", ""))
     # the group's 👎: dealt with by the examples added, or by the content fixed (「已處理」)
-    feedback_ids = [int(v) for v in form.getlist("feedback") if str(v).isdigit()]
+    feedback_ids = [int(v) for v in form.getlist("feedback") if isinstance(v, str) and v.isdigit()]
     try:
         with session_scope() as session:
             if action == "resolved":
@@ -774,7 +774,7 @@ def change_password(request: Request, current: str = Form(""), new: str = Form("
         if new != again:
             raise auth.AccountError("兩次輸入的新密碼不一樣。")
         with session_scope() as session:
-            auth.change_own_password(session, session.get(StaffUser, user.id), current, new)
+            auth.change_own_password(session, session.get_one(StaffUser, user.id), current, new)
     except auth.AccountError as exc:
         return page(request, "account.html", 400, nav="account", errors=[str(exc)])
     request.state.console = auth.ConsoleSession.anonymous()

@@ -10,10 +10,12 @@ quiet conversations once a minute (`forget_quiet`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import String, cast, or_, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.conversation.models import UserState
 from app.db import as_utc, utcnow
@@ -29,7 +31,8 @@ class Context:
     facts: dict = field(default_factory=dict)  # what the person said about themselves (app.nlu.facts)
 
 
-def load(state: UserState | None, kb: KnowledgeBase, *, memory_minutes: float, now: dt.datetime | None = None) -> Context:
+def load(state: UserState | None, kb: KnowledgeBase, *, memory_minutes: float,
+         now: dt.datetime | None = None) -> Context:
     """The conversation so far; empty for anonymous callers, and after a quiet period (which also forgets it)."""
     if state is None:
         return Context()
@@ -41,7 +44,7 @@ def load(state: UserState | None, kb: KnowledgeBase, *, memory_minutes: float, n
     return Context(services[0] if services else None, tuple(services[1:3]), state.topic_aspect, dict(state.facts or {}))
 
 
-def remember(state: UserState | None, *, services: list[str], aspect: str | None, facts: dict) -> None:
+def remember(state: UserState | None, *, services: list[str], aspect: str | None, facts: Mapping[str, Any]) -> None:
     """After an answer: what it was about. Facts add up over the conversation; a later statement wins."""
     if state is None:
         return
@@ -59,10 +62,10 @@ def forget_quiet(session: Session, *, memory_minutes: float, now: dt.datetime | 
     """Clear every conversation quiet for longer than `memory_minutes`; the number cleared."""
     cutoff = (now or utcnow()) - dt.timedelta(minutes=memory_minutes)
     # JSON has no equality in PostgreSQL: compare the stored text, which is what json.dumps wrote.
-    remembering = or_(UserState.topic_aspect.is_not(None), cast(UserState.topic_service_ids, String) != "[]",
+    remembering = or_(col(UserState.topic_aspect).is_not(None), cast(UserState.topic_service_ids, String) != "[]",
                       cast(UserState.facts, String) != "{}")
     result = session.exec(
-        update(UserState).where(UserState.updated_at < cutoff, remembering)
+        update(UserState).where(col(UserState.updated_at) < cutoff, remembering)
         .values(topic_service_ids=[], topic_aspect=None, facts={})
     )
     return result.rowcount or 0

@@ -148,12 +148,12 @@ def _share(values: Sequence[bool]) -> float:
 
 
 def score_questions(questions: Sequence[Question], replies: Sequence[Reply]) -> dict:
-    in_scope = [(q, r) for q, r in zip(questions, replies) if not q.out_of_scope]
-    oos = [(q, r) for q, r in zip(questions, replies) if q.out_of_scope]
+    in_scope = [(q, r) for q, r in zip(questions, replies, strict=True) if not q.out_of_scope]
+    oos = [(q, r) for q, r in zip(questions, replies, strict=True) if q.out_of_scope]
     counts = Counter(outcome(r, q.acceptable) for q, r in in_scope)
     by_language: dict[str, Counter] = defaultdict(Counter)
     misses: Counter[tuple[str, str]] = Counter()
-    for q, r in zip(questions, replies):
+    for q, r in zip(questions, replies, strict=True):
         result = outcome(r, q.acceptable)
         by_language[q.lang][result] += 1
         if result not in ("right", "rejected"):
@@ -206,10 +206,13 @@ def aspect_answered_first(reply: Reply, aspect: str, kb: KnowledgeBase) -> bool:
 
 def score_dialogues(dialogues: Sequence[Dialogue], results: Sequence[Sequence[tuple[Turn, Reply]]],
                     kb: KnowledgeBase) -> dict:
-    follow_ups, aspects, languages, first_turns = [], [], [], []
+    follow_ups: list[bool] = []
+    aspects: list[bool] = []
+    languages: list[bool] = []
+    first_turns: list[bool] = []
     by_language: dict[str, Counter] = defaultdict(Counter)
     misses: list[dict] = []
-    for dialogue, turns in zip(dialogues, results):
+    for dialogue, turns in zip(dialogues, results, strict=True):
         for position, (turn, reply) in enumerate(turns):
             result = outcome(reply, turn.acceptable)
             by_language[dialogue.lang][result] += 1

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeGuard
 
 from sqlmodel import Session
 
@@ -25,6 +26,8 @@ from app.nlu.facts import describe as describe_facts
 ELIGIBILITY = "eligibility"
 
 Answer = Literal["yes", "no", "unsure", "cancel"]
+_TYPED_ANSWERS: tuple[tuple[Answer, frozenset[str]], ...] = (
+    ("cancel", texts.CANCEL_WORDS), ("unsure", texts.UNSURE_WORDS), ("yes", texts.YES_WORDS), ("no", texts.NO_WORDS))
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def expired(state: UserState, *, timeout_minutes: float, now: dt.datetime | None
     return (now or utcnow()) - as_utc(state.updated_at) > dt.timedelta(minutes=timeout_minutes)
 
 
-def check_under_way(state: UserState | None, *, timeout_minutes: float) -> bool:
+def check_under_way(state: UserState | None, *, timeout_minutes: float) -> TypeGuard[UserState]:
     """True while a check waits for an answer; a check left unanswered too long is ended here."""
     if state is None or state.flow != ELIGIBILITY:
         return False
@@ -69,8 +72,7 @@ def end(state: UserState) -> None:
 def typed_answer(text: str) -> Answer | None:
     """A typed message read as an answer to the current question, or None when it is something else."""
     words = re.sub(r"[\s。．.!！?？~～,，、]+", " ", text.lower()).strip()
-    for answer, vocabulary in (("cancel", texts.CANCEL_WORDS), ("unsure", texts.UNSURE_WORDS),
-                               ("yes", texts.YES_WORDS), ("no", texts.NO_WORDS)):
+    for answer, vocabulary in _TYPED_ANSWERS:
         if words in vocabulary:
             return answer
     return None
@@ -162,18 +164,18 @@ def _advance(state: UserState, service: Service, lang: str, facts: dict) -> Step
     return _with_facts(result, facts, lang) if applied else result
 
 
-def _known(question: EligibilityQuestion, facts: dict) -> bool | None:
+def _known(question: EligibilityQuestion, facts: Mapping[str, Any]) -> bool | None:
     return question.answered_by.answer(facts) if question.answered_by else None
 
 
-def fact_answer(state: UserState, service: Service, facts: dict) -> Answer | None:
+def fact_answer(state: UserState, service: Service, facts: Mapping[str, Any]) -> Answer | None:
     """A typed message read through the facts it states, when they answer the current question (「我今年25歲」 to
     "are you 29 or under?")."""
     known = _known(current_question(state, service), facts)
     return None if known is None else ("yes" if known else "no")
 
 
-def _with_facts(step: Step, facts: dict, lang: str) -> Step:
+def _with_facts(step: Step, facts: Mapping[str, Any], lang: str) -> Step:
     """The verdict, said to rest on what the person told us."""
     said = describe_facts(facts, lang)
     if not said:
@@ -189,7 +191,8 @@ def checklist(service: Service, lang: str) -> Step:
         body = texts.text("check_none", lang)
         return Step(messages.text_message(body, messages.navigation(lang)), body, lang)
     items = "\n".join(
-        f"{n}. {messages.question_text(q, lang)}{texts.text('answer_yes' if q.qualifying_answer else 'answer_no', lang)}"
+        f"{n}. {messages.question_text(q, lang)}"
+        f"{texts.text('answer_yes' if q.qualifying_answer else 'answer_no', lang)}"
         for n, q in enumerate(service.eligibility_check, 1)
     )
     body = texts.text("check_checklist", lang).format(title=messages.service_title(service, lang), items=items)

@@ -320,7 +320,7 @@ def _listing(heading: str, items: Sequence[str], *, numbered: bool = False, comp
     lines = {"maxLines": LEAD_LINES} if most else {}
     shown = items[:most] if most else items
     if compact:
-        rows = [_text("\n".join(f"{mark} {item}" for mark, item in zip(marks, shown)), size="sm", color=INK)]
+        rows = [_text("\n".join(f"{mark} {item}" for mark, item in zip(marks, shown, strict=False)), size="sm", color=INK)]
     else:
         rows = [
             {
@@ -330,7 +330,7 @@ def _listing(heading: str, items: Sequence[str], *, numbered: bool = False, comp
                 "contents": [_text(mark, size="sm", color=ACCENT, flex=0),
                              _text(item, size="sm", color=INK, flex=1, **lines)],
             }
-            for mark, item in zip(marks, shown)
+            for mark, item in zip(marks, shown, strict=False)
         ]
     if len(shown) < len(items):
         rows.append(_text(texts.text("more_items", lang).format(n=len(items) - len(shown),
@@ -518,10 +518,9 @@ def service_details(service: Service, lang: str) -> dict:
     bubble = {"type": "bubble", "size": "giga", "header": header, "body": _body(lead + rest)}
     if bubble_bytes(bubble) <= BUBBLE_BYTES:
         return {"type": "flex", "altText": alt, "contents": bubble, "quickReply": {"items": navigation(lang)}}
-    carousel = {"type": "carousel",
-                "contents": [{"type": "bubble", "size": "giga", "header": header, "body": _body(part)}
-                             for part in (lead, rest)]}
-    if all(bubble_bytes(b) <= BUBBLE_BYTES for b in carousel["contents"]) and bubble_bytes(carousel) <= CAROUSEL_BYTES:
+    bubbles = [{"type": "bubble", "size": "giga", "header": header, "body": _body(part)} for part in (lead, rest)]
+    carousel = {"type": "carousel", "contents": bubbles}
+    if all(bubble_bytes(b) <= BUBBLE_BYTES for b in bubbles) and bubble_bytes(carousel) <= CAROUSEL_BYTES:
         return {"type": "flex", "altText": alt, "contents": carousel, "quickReply": {"items": navigation(lang)}}
     # Too long even for two bubbles: LINE would refuse it, so the details go as plain text.
     return text_message(service_text(service, lang), navigation(lang))
@@ -613,12 +612,12 @@ def check_question_message(service: Service, question: EligibilityQuestion, numb
 def contact_number(service: Service, lang: str) -> str:
     """Just the number to call, where a whole contact name would crowd the line (「尚未確認，請洽 1955」)."""
     contact = phone_contact(service, card_language(service, lang))
-    return display_phone(contact.phone, lang) if contact else "1955"
+    return display_phone(contact.phone, lang) if contact and contact.phone else "1955"
 
 
 def contact_phrase(service: Service, lang: str) -> str:
     contact = phone_contact(service, card_language(service, lang))
-    return f"{contact.name} {display_phone(contact.phone, lang)}" if contact else "1955"
+    return f"{contact.name} {display_phone(contact.phone, lang)}" if contact and contact.phone else "1955"
 
 
 def check_result_message(service: Service, lang: str, body: str, *, qualified: bool | None) -> dict:

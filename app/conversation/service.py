@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.conversation import answers, context, flows, inbound, messages, texts, where
@@ -230,7 +231,7 @@ def answer_text(
     aspect, stated, wants_place = detect_aspect(text), extract_facts(text), asks_where(text)
     facts = {**conversation.facts, **stated}
     found = matches_of(understanding, kb)
-    base = dict(matches=found, intent=understanding.intent, confidence=understanding.confidence)
+    base: dict[str, Any] = {"matches": found, "intent": understanding.intent, "confidence": understanding.confidence}
     topic = conversation.topic
     if topic is not None and _follows_up(topic, text, understanding, found, aspect, stated):
         if aspect is None and stated:
@@ -250,8 +251,8 @@ def answer_text(
             return _answer_service(service, aspect, lang, facts, state, [top], geography=kb.geography,
                                    wants_place=wants_place, alternatives=alternatives[:2],
                                    intent=understanding.intent, confidence=understanding.confidence)
-        if top.service_id is None:
-            body = messages.plan_item_text(kb.plan_item(top.title))
+        if top.service_id is None and (item := kb.plan_item(top.title)):
+            body = messages.plan_item_text(item)
             return Reply("answer", [messages.text_message(body, messages.navigation(lang))], lang, **base)
     if understanding.kind == "clarify":
         if options := [option for m in found[:3] if (option := _option(m, kb, lang))]:
@@ -272,12 +273,15 @@ def _beside_follow_up(topic: Service, found: list[Match], conversation: Context,
     (a new question read as a follow-up is then one tap from right), then the conversation's other services."""
     own = [s for m in found if m.service_id != topic.id and m.score >= ALTERNATIVE_CONFIDENCE
            and (s := published(kb, m.service_id))]
-    offered = {topic.id}
-    return [s for s in (*own[:1], *conversation.others) if s.id not in offered and not offered.add(s.id)][:2]
+    beside: dict[str, Service] = {}
+    for service in (*own[:1], *conversation.others):
+        if service.id != topic.id:
+            beside.setdefault(service.id, service)
+    return list(beside.values())[:2]
 
 
 def _follows_up(topic: Service, text: str, understanding: Understanding, found: list[Match], aspect: Aspect | None,
-                stated: dict) -> bool:
+                stated: Mapping[str, Any]) -> bool:
     """Whether a message is about the conversation's service. A message that asks about a part of a service or
     states facts is, unless it names another service of its own (「另外想問特休怎麼算」); a short message with no
     such cue (「時薪呢」, 「談不攏的話咧」) is, when it is about no service, greeting or other matter clearly."""
@@ -300,9 +304,9 @@ def _answer_service(service: Service, aspect: Aspect | None, lang: str, facts: d
     """The answer about one service: the card, the asked part of it, where to go (the nearest service points once
     the district is known; before that, where to go as the service lists it, with a button to share a location),
     or — asked "am I eligible?" — its eligibility check, started with the facts already stated."""
-    district = facts.get("district") if facts.get("district") in geography.districts else None
+    district: str | None = facts.get("district") if facts.get("district") in geography.districts else None
     nearby = nearest_to_district(geography, district, service.id) if district else []
-    if wants_place and nearby:
+    if wants_place and nearby and district:
         origin = geography.districts[district].label(messages.card_language(service, lang))
         return places_reply(service, geography, nearby, lang, origin=origin, district=district, matches=matches, **base)
     if wants_place and geography.offering(service.id):
@@ -368,6 +372,7 @@ def reply_to_text(
     conversation = context.load(state, kb, memory_minutes=settings.conversation_memory_minutes)
     check_waiting = state is not None and state.flow == flows.ELIGIBILITY and not flows.expired(
         state, timeout_minutes=settings.eligibility_check_timeout_minutes)
+    reply: Reply | None
     if state is not None and _is_reset(text, check_waiting):
         flows.end(state)
         context.forget(state)
@@ -443,8 +448,8 @@ def _last_service_id(session: Session, user: str | None) -> str | None:
         return None
     return session.exec(
         select(ConversationTurn.service_id)
-        .where(ConversationTurn.user_pseudonym == user, ConversationTurn.service_id.is_not(None))
-        .order_by(ConversationTurn.id.desc())
+        .where(ConversationTurn.user_pseudonym == user, col(ConversationTurn.service_id).is_not(None))
+        .order_by(col(ConversationTurn.id).desc())
         .limit(1)
     ).first()
 
@@ -523,6 +528,9 @@ def _start_check(state: UserState | None, service: Service, lang: str) -> Reply:
     return _check_reply(service, flows.start(state, service, state.facts))
 
 
+_CHECK_ANSWERS: dict[str, flows.Answer] = {"1": "yes", "0": "no", "u": "unsure"}  # a check button's postback `v`
+
+
 def _answer_check(state: UserState | None, service: Service, params: dict[str, str], lang: str) -> Reply:
     timeout = get_settings().eligibility_check_timeout_minutes
     if not flows.check_under_way(state, timeout_minutes=timeout) or state.flow_service_id != service.id:
@@ -530,7 +538,7 @@ def _answer_check(state: UserState | None, service: Service, params: dict[str, s
     if not flows.still_fits(state, service):
         flows.end(state)
         return _restart_check(service, lang)
-    given = {"1": "yes", "0": "no", "u": "unsure"}[params["v"]]
+    given = _CHECK_ANSWERS[params["v"]]
     return _check_reply(service, flows.answer(state, service, given, question_id=params.get("q"), facts=state.facts))
 
 
@@ -559,10 +567,10 @@ def _record_feedback(session: Session, user: str | None, service_id: str, helpfu
             select(ConversationTurn.id)
             .where(ConversationTurn.user_pseudonym == user, ConversationTurn.service_id == service_id,
                    ConversationTurn.kind == "answer")  # not a step of an eligibility check: the question answered
-            .order_by(ConversationTurn.id.desc())
+            .order_by(col(ConversationTurn.id).desc())
             .limit(1)
         ).first()
-        same_answer = Feedback.turn_id == turn_id if turn_id is not None else Feedback.turn_id.is_(None)
+        same_answer = col(Feedback.turn_id) == turn_id if turn_id is not None else col(Feedback.turn_id).is_(None)
         existing = session.exec(
             select(Feedback).where(Feedback.user_pseudonym == user, Feedback.service_id == service_id, same_answer)
         ).first()
@@ -612,15 +620,15 @@ def _awaited_comment(session: Session, user: str | None, memory_minutes: float) 
     return session.exec(
         select(Feedback)
         .where(Feedback.user_pseudonym == user, Feedback.reason == FeedbackReason.other.value,
-               Feedback.comment_requested_at >= utcnow() - dt.timedelta(minutes=memory_minutes),
-               Feedback.comment_turn_id.is_(None))
-        .order_by(Feedback.comment_requested_at.desc())
+               col(Feedback.comment_requested_at) >= utcnow() - dt.timedelta(minutes=memory_minutes),
+               col(Feedback.comment_turn_id).is_(None))
+        .order_by(col(Feedback.comment_requested_at).desc())
         .limit(1)
     ).first()
 
 
 def _take_comment(session: Session, feedback: Feedback, text: str, state: UserState | None, *, channel: str,
-                  user: str, message_id: str | None, language: str | None) -> Reply:
+                  user: str | None, message_id: str | None, language: str | None) -> Reply:
     """The message asked for after 「其他」: kept (masked, in its own turn) as the rating's comment, not answered."""
     reply = _forwarded_reply(language or message_language(text, state))
     _remember(session, state, reply)

@@ -10,7 +10,7 @@ address gets `API_ASK_PER_MINUTE` of them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -25,13 +25,15 @@ from app.runtime import serving_content
 from app.web.security import BODY_LIMITS, ClientRateLimiter
 
 # What every /api route may answer besides 200 and FastAPI's own 422.
-API_ERRORS = {
+API_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not UTF-8, or its JSON cannot be parsed (e.g. nested too deep)"},
     413: {"description": f"The body is larger than {BODY_LIMITS['/api']} bytes; refused before it is read"},
     503: {"description": "Content is still loading after a start; retry in a few seconds"},
 }
 router = APIRouter(prefix="/api", tags=["api"], responses=API_ERRORS)
-LIMITED = {429: {"description": "Too many calls from this address (API_ASK_PER_MINUTE); see Retry-After"}}
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many calls from this address (API_ASK_PER_MINUTE); see Retry-After"},
+}
 _limiter = ClientRateLimiter()
 # Our requests are flat: whatever is nested deeper than this is dropped before validation.
 MAX_DEPTH = 8

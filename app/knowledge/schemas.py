@@ -11,8 +11,9 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
@@ -211,7 +212,7 @@ class FactRule(Strict):
     max: int | None = None
     equals: bool = True
 
-    def answer(self, facts: dict) -> bool | None:
+    def answer(self, facts: Mapping[str, Any]) -> bool | None:
         """The answer `facts` give to the question ("yes" is True), or None when they do not say."""
         value = facts.get(self.fact)
         if value is None:

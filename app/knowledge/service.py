@@ -12,13 +12,20 @@ from pathlib import Path
 import yaml
 from sqlmodel import Session, col, select
 
-from app.knowledge.models import (AuditLog, ContentRevision, Example, PlaceDraft, PlaceVersion, ServiceDraft,
-                                  ServiceVersion)
+from app.db import utcnow
+from app.knowledge.models import (
+    AuditLog,
+    ContentRevision,
+    Example,
+    PlaceDraft,
+    PlaceVersion,
+    ServiceDraft,
+    ServiceVersion,
+)
 from app.knowledge.schemas import IntentExamples, Kind, PlanItem, Service, Status
 from app.knowledge.staleness import RetiredNumber, load_retired_numbers, retired_numbers_in
 from app.places.schemas import Place
 from app.places.service import PLACES_DIR, Geography, geography_of, load_districts, load_places
-from app.db import utcnow
 
 PLAN_ITEMS_FILE = "plan_items.json"
 PLAN_ITEM_ANSWERS_FILE = "plan_item_answers.yaml"
@@ -127,8 +134,9 @@ def load_service_file(path: Path, kind: ContentKind = SERVICES) -> Service | Pla
 
 
 def load_services(knowledge_dir: Path) -> list[Service]:
-    services = [load_service_file(p) for p in sorted((knowledge_dir / SERVICES_DIR).glob("*.yaml"))]
-    for path, service in zip(sorted((knowledge_dir / SERVICES_DIR).glob("*.yaml")), services):
+    paths = sorted((knowledge_dir / SERVICES_DIR).glob("*.yaml"))
+    services = [load_service_file(p) for p in paths]
+    for path, service in zip(paths, services, strict=True):
         if path.stem != service.id:
             raise KnowledgeError(f"{path}: file name must be the service id {service.id!r}")
     return services

@@ -145,7 +145,7 @@ def review_service(service: Service, today: dt.date, retired: Sequence[RetiredNu
     return ServiceReview(service.id, service.title, service.status, service.last_verified, age, findings)
 
 
-def review(services: list[Service], today: dt.date, retired: Sequence[RetiredNumber] = ()) -> list[ServiceReview]:
+def review(services: Sequence[Service], today: dt.date, retired: Sequence[RetiredNumber] = ()) -> list[ServiceReview]:
     """Every service with what to re-check, oldest-verified first."""
     reviews = [review_service(s, today, retired) for s in services]
     return sorted(reviews, key=lambda r: (-r.age_days, r.service_id))

@@ -7,6 +7,8 @@ message. The LINE user id is pseudonymised here, so the conversation never sees 
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from app.conversation import inbound
 from app.privacy import pseudonymise
 
@@ -14,9 +16,9 @@ MEDIA = frozenset({"image", "video", "audio", "file", "sticker"})
 
 
 def to_inbound(raw: dict) -> inbound.Inbound:
-    kind = raw.get("type") if isinstance(raw.get("type"), str) else "unknown"
+    kind = value if isinstance(value := raw.get("type"), str) else "unknown"
     user = _user(raw)
-    message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+    message = value if isinstance(value := raw.get("message"), dict) else {}
     message_id = message.get("id") if isinstance(message.get("id"), str) else None
     if kind in ("message", "messageEdited"):
         text = message.get("text")
@@ -29,13 +31,13 @@ def to_inbound(raw: dict) -> inbound.Inbound:
             return inbound.Media(user, message_id)
         return inbound.Other(f"{kind}:{message.get('type')}")
     if kind == "postback":
-        postback = raw.get("postback") if isinstance(raw.get("postback"), dict) else {}
+        postback = value if isinstance(value := raw.get("postback"), dict) else {}
         data = postback.get("data")
         return inbound.Tap(user, data) if isinstance(data, str) else inbound.Other("postback without data")
     if kind == "follow":
         return inbound.Followed(user)
     if kind == "unsend":
-        unsend = raw.get("unsend") if isinstance(raw.get("unsend"), dict) else {}
+        unsend = value if isinstance(value := raw.get("unsend"), dict) else {}
         unsent_id = unsend.get("messageId")
         return inbound.Unsent(user, unsent_id) if isinstance(unsent_id, str) else inbound.Other("unsend without id")
     return inbound.Other(kind)
@@ -43,14 +45,14 @@ def to_inbound(raw: dict) -> inbound.Inbound:
 
 def line_user_id(raw: dict) -> str | None:
     """The raw LINE user id, for calls to LINE about this user (profile, loading animation); never stored."""
-    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    source = value if isinstance(value := raw.get("source"), dict) else {}
     user_id = source.get("userId")
     return user_id if isinstance(user_id, str) and user_id else None
 
 
 def one_to_one_chat(raw: dict) -> str | None:
     """The user id when the event is a message or a tap in a 1:1 chat (LINE shows loading only there)."""
-    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    source = value if isinstance(value := raw.get("source"), dict) else {}
     if raw.get("type") in ("message", "postback") and source.get("type") == "user":
         return line_user_id(raw)
     return None
@@ -61,5 +63,5 @@ def _user(raw: dict) -> str | None:
     return pseudonymise(user_id) if user_id else None
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= 180

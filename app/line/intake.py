@@ -136,7 +136,7 @@ class GroupWriter:
             with self._open_session() as session:
                 inserted = _insert_or_ignore(session, [r for batch, _, _ in group for r in batch.records])
                 session.commit()
-            results = []
+            results: list[Intake | Exception] = []
             for batch, _, _ in group:  # an id in two bodies of the group (a redelivery racing) is new for one
                 new = {r["id"] for r in batch.records} & inserted
                 inserted -= new
@@ -173,10 +173,11 @@ def to_record(raw: object) -> dict:
     clean, too_deep = storable_json(raw, MAX_DEPTH)
     if too_deep:
         raise MalformedEvent(f"nested deeper than {MAX_DEPTH} levels")
+    assert isinstance(clean, dict)  # cleaning keeps an object an object
     message = clean.get("message")
     if isinstance(message, dict) and isinstance(message.get("text"), str):
         message["text"] = message["text"][:MAX_TEXT]
-    source = clean.get("source") if isinstance(clean.get("source"), dict) else {}
+    source = value if isinstance(value := clean.get("source"), dict) else {}
     user_id = source.get("userId")
     token = clean.get("replyToken")
     if isinstance(token, str) and len(token) > MAX_REPLY_TOKEN:

@@ -15,11 +15,12 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.db import as_utc, utcnow
 from app.line.models import EventStatus, WebhookEvent, WebhookOutcomeTotal
@@ -31,10 +32,10 @@ FINISHED = (EventStatus.done, EventStatus.missed, EventStatus.failed)
 # standby), a reply that was not sent (LINE refused it, or no answer from LINE while the token lived), missed, failed.
 OUTCOMES = ("replied", "nothing_to_send", "not_sent", "missed", "failed")
 _OUTCOME = case(
-    (WebhookEvent.status == EventStatus.missed, "missed"),
-    (WebhookEvent.status == EventStatus.failed, "failed"),
-    (WebhookEvent.error.is_not(None), "not_sent"),
-    (WebhookEvent.line_request_id.is_not(None), "replied"),
+    (col(WebhookEvent.status) == EventStatus.missed, "missed"),
+    (col(WebhookEvent.status) == EventStatus.failed, "failed"),
+    (col(WebhookEvent.error).is_not(None), "not_sent"),
+    (col(WebhookEvent.line_request_id).is_not(None), "replied"),
     else_="nothing_to_send",
 )
 
@@ -42,7 +43,7 @@ _OUTCOME = case(
 def _any(session: Session, condition) -> bool:
     """A read first: an idle worker's UPDATE that matches nothing would still take SQLite's write lock, and the web
     process's intake would wait for it."""
-    return session.scalar(select(WebhookEvent.id).where(condition).limit(1)) is not None
+    return session.scalar(select(col(WebhookEvent.id)).where(condition).limit(1)) is not None
 
 
 def new_worker_id() -> str:
@@ -55,18 +56,19 @@ _earlier = aliased(WebhookEvent)
 
 def _claimable(now: dt.datetime):
     return and_(
-        WebhookEvent.attempts < MAX_ATTEMPTS,
+        col(WebhookEvent.attempts) < MAX_ATTEMPTS,
         or_(
-            WebhookEvent.status == EventStatus.pending,
-            and_(WebhookEvent.status == EventStatus.processing, WebhookEvent.lease_expires_at < now),
+            col(WebhookEvent.status) == EventStatus.pending,
+            and_(col(WebhookEvent.status) == EventStatus.processing, col(WebhookEvent.lease_expires_at) < now),
         ),
         # One person's messages are answered in the order they were sent, one at a time: the answer to 「是」 in an
         # eligibility check depends on the question before it.
         ~exists().where(
-            _earlier.user_pseudonym == WebhookEvent.user_pseudonym,
-            _earlier.status.in_([EventStatus.pending, EventStatus.processing]),
-            or_(_earlier.event_time < WebhookEvent.event_time,
-                and_(_earlier.event_time == WebhookEvent.event_time, _earlier.id < WebhookEvent.id)),
+            col(_earlier.user_pseudonym) == col(WebhookEvent.user_pseudonym),
+            col(_earlier.status).in_([EventStatus.pending, EventStatus.processing]),
+            or_(col(_earlier.event_time) < col(WebhookEvent.event_time),
+                and_(col(_earlier.event_time) == col(WebhookEvent.event_time),
+                     col(_earlier.id) < col(WebhookEvent.id))),
         ),
     )
 
@@ -77,17 +79,17 @@ def claim_batch(session: Session, worker: str, limit: int, *, lease_seconds: flo
     if not _any(session, _claimable(now)):
         return []
     oldest = (
-        select(WebhookEvent.id)
+        select(col(WebhookEvent.id))
         .where(_claimable(now))
-        .order_by(WebhookEvent.event_time)
+        .order_by(col(WebhookEvent.event_time))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     claimed = session.scalars(
         update(WebhookEvent)
-        .where(WebhookEvent.id.in_(oldest.scalar_subquery()), _claimable(now))
+        .where(col(WebhookEvent.id).in_(oldest.scalar_subquery()), _claimable(now))
         .values(status=EventStatus.processing, claimed_by=worker, claimed_at=now,
-                lease_expires_at=now + dt.timedelta(seconds=lease_seconds), attempts=WebhookEvent.attempts + 1)
+                lease_expires_at=now + dt.timedelta(seconds=lease_seconds), attempts=col(WebhookEvent.attempts) + 1)
         .returning(WebhookEvent),
         execution_options={"synchronize_session": False, "populate_existing": True},
     ).all()
@@ -97,8 +99,8 @@ def claim_batch(session: Session, worker: str, limit: int, *, lease_seconds: flo
 
 def waiting(session: Session, limit: int) -> list[WebhookEvent]:
     """The oldest events not yet claimed (read only)."""
-    return list(session.scalars(select(WebhookEvent).where(WebhookEvent.status == EventStatus.pending)
-                                .order_by(WebhookEvent.event_time).limit(limit)))
+    return list(session.scalars(select(WebhookEvent).where(col(WebhookEvent.status) == EventStatus.pending)
+                                .order_by(col(WebhookEvent.event_time)).limit(limit)))
 
 
 def renew_leases(session: Session, worker: str, event_ids: list[str], *, lease_seconds: float) -> None:
@@ -107,8 +109,8 @@ def renew_leases(session: Session, worker: str, event_ids: list[str], *, lease_s
         return
     session.execute(
         update(WebhookEvent)
-        .where(WebhookEvent.id.in_(event_ids), WebhookEvent.claimed_by == worker,
-               WebhookEvent.status == EventStatus.processing)
+        .where(col(WebhookEvent.id).in_(event_ids), col(WebhookEvent.claimed_by) == worker,
+               col(WebhookEvent.status) == EventStatus.processing)
         .values(lease_expires_at=utcnow() + dt.timedelta(seconds=lease_seconds))
     )
     session.commit()
@@ -116,7 +118,7 @@ def renew_leases(session: Session, worker: str, event_ids: list[str], *, lease_s
 
 def save_reply(session: Session, eid: str, messages: list[dict]) -> None:
     """The reply, in the caller's transaction: the one that changed the conversation (no commit here)."""
-    session.execute(update(WebhookEvent).where(WebhookEvent.id == eid).values(reply_messages=messages))
+    session.execute(update(WebhookEvent).where(col(WebhookEvent.id) == eid).values(reply_messages=messages))
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ def finish(session: Session, worker: str, outcomes: list[tuple[str, Outcome]]) -
     reply are dropped: once handled, the message text is not kept here. A `pending` outcome hands the event back for
     another attempt, payload kept. Only the worker holding an event's lease may finish it: after a lease was lost
     to another worker, the late outcome of the first is not written over the second's."""
-    table = WebhookEvent.__table__
+    # The Core table, not the class: an executemany UPDATE keyed on `eid` is not ORM's bulk update by primary key.
+    table: Table = WebhookEvent.__table__  # type: ignore[attr-defined]  # set by SQLAlchemy, not declared by SQLModel
     mine = and_(table.c.id == bindparam("eid"), table.c.claimed_by == worker)
     now = utcnow()
     finished = [{"eid": eid, "new_status": o.status, "new_error": _short(o.error), "request_id": o.request_id}
@@ -155,8 +158,8 @@ def _short(error: str | None) -> str | None:
 def miss_expired(session: Session, *, ttl_seconds: float) -> int:
     """Events still waiting whose reply token is older than its life: recorded as missed, not lost (commits)."""
     now = utcnow()
-    expired = and_(WebhookEvent.reply_token.is_not(None),
-                   WebhookEvent.event_time < now - dt.timedelta(seconds=ttl_seconds), _claimable(now))
+    expired = and_(col(WebhookEvent.reply_token).is_not(None),
+                   col(WebhookEvent.event_time) < now - dt.timedelta(seconds=ttl_seconds), _claimable(now))
     return _end(session, expired, EventStatus.missed, "reply token expired before the event could be answered", now)
 
 
@@ -164,9 +167,9 @@ def give_up_exhausted(session: Session) -> int:
     """Events that failed MAX_ATTEMPTS times are marked failed instead of being retried forever (commits)."""
     now = utcnow()
     exhausted = and_(
-        WebhookEvent.attempts >= MAX_ATTEMPTS,
-        or_(WebhookEvent.status == EventStatus.pending,
-            and_(WebhookEvent.status == EventStatus.processing, WebhookEvent.lease_expires_at < now)),
+        col(WebhookEvent.attempts) >= MAX_ATTEMPTS,
+        or_(col(WebhookEvent.status) == EventStatus.pending,
+            and_(col(WebhookEvent.status) == EventStatus.processing, col(WebhookEvent.lease_expires_at) < now)),
     )
     return _end(session, exhausted, EventStatus.failed, "gave up after repeated failures", now)
 
@@ -175,12 +178,12 @@ def _end(session: Session, condition, status: EventStatus, error: str, now: dt.d
     """Events no worker will answer, finished as `status` with their text dropped; how many (commits)."""
     if not _any(session, condition):
         return 0
-    result = session.execute(
+    result = cast(CursorResult, session.execute(
         update(WebhookEvent)
         .where(condition)
         .values(status=status, processed_at=now, payload=None, reply_token=None, reply_messages=None,
                 lease_expires_at=None, error=error)
-    )
+    ))
     session.commit()
     return result.rowcount or 0
 
@@ -190,7 +193,7 @@ def delete_finished(session: Session, *, older_than: dt.timedelta) -> int:
     Only rows this statement deleted are counted, so workers doing this at once never count one twice."""
     deleted = session.scalars(
         delete(WebhookEvent)
-        .where(WebhookEvent.status.in_(FINISHED), WebhookEvent.processed_at < utcnow() - older_than)
+        .where(col(WebhookEvent.status).in_(FINISHED), col(WebhookEvent.processed_at) < utcnow() - older_than)
         .returning(_OUTCOME)
     ).all()
     counts: dict[str, int] = {}
@@ -200,7 +203,7 @@ def delete_finished(session: Session, *, older_than: dt.timedelta) -> int:
     for outcome, count in counts.items():
         insert = dialect.insert(WebhookOutcomeTotal).values(outcome=outcome, count=count)
         session.execute(insert.on_conflict_do_update(
-            index_elements=["outcome"], set_={"count": WebhookOutcomeTotal.count + insert.excluded.count}))
+            index_elements=["outcome"], set_={"count": col(WebhookOutcomeTotal.count) + insert.excluded.count}))
     session.commit()
     return len(deleted)
 
@@ -216,14 +219,14 @@ class Backlog:
 def backlog(session: Session) -> Backlog:
     """What the metrics show: across every worker and machine, since the database is the queue."""
     unfinished = dict(session.execute(
-        select(WebhookEvent.status, func.count())
-        .where(WebhookEvent.status.in_([EventStatus.pending, EventStatus.processing]))
-        .group_by(WebhookEvent.status)).all())
+        select(col(WebhookEvent.status), func.count())
+        .where(col(WebhookEvent.status).in_([EventStatus.pending, EventStatus.processing]))
+        .group_by(col(WebhookEvent.status))).all())
     live = dict(session.execute(
-        select(_OUTCOME, func.count()).where(WebhookEvent.status.in_(FINISHED)).group_by(_OUTCOME)).all())
-    archived = dict(session.execute(select(WebhookOutcomeTotal.outcome, WebhookOutcomeTotal.count)).all())
-    oldest = session.scalar(select(func.min(WebhookEvent.event_time))
-                            .where(WebhookEvent.status.in_([EventStatus.pending, EventStatus.processing])))
+        select(_OUTCOME, func.count()).where(col(WebhookEvent.status).in_(FINISHED)).group_by(_OUTCOME)).all())
+    archived = dict(session.execute(select(col(WebhookOutcomeTotal.outcome), col(WebhookOutcomeTotal.count))).all())
+    oldest = session.scalar(select(func.min(col(WebhookEvent.event_time)))
+                            .where(col(WebhookEvent.status).in_([EventStatus.pending, EventStatus.processing])))
     return Backlog(
         waiting=unfinished.get(EventStatus.pending, 0),
         in_progress=unfinished.get(EventStatus.processing, 0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -19,7 +20,7 @@ from app.line import metrics
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["line"])
 
-_REFUSALS = {
+_REFUSALS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Missing or invalid signature, or a body that is not a LINE webhook"},
     413: {"description": "Body larger than 1 MB (app.web.security.BODY_LIMITS, counted while it streams)"},
     503: {"description": "LINE_CHANNEL_SECRET is not set, so no request can be verified"},

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 
@@ -98,7 +99,7 @@ class AnswerWorker:
         for event in events:
             task = asyncio.create_task(self._answer(event, content))
             self._held[event.id] = task
-            task.add_done_callback(lambda _task, eid=event.id: self._release(eid))
+            task.add_done_callback(functools.partial(self._release, event.id))
         return bool(events)
 
     async def _show_loading_while_content_loads(self) -> None:
@@ -116,7 +117,7 @@ class AnswerWorker:
             return [(event.id, chat) for event in queue.waiting(session, limit=100)
                     if (chat := one_to_one_chat(json.loads(event.payload or "{}")))]
 
-    def _release(self, eid: str) -> None:
+    def _release(self, eid: str, _done: object) -> None:
         self._held.pop(eid, None)
         self._room.set()
 
@@ -130,7 +131,8 @@ class AnswerWorker:
         except Exception as exc:
             log.exception("event %s failed (attempt %d)", event.id, event.attempts)
             retry = event.attempts < queue.MAX_ATTEMPTS and utcnow() < self._valid_until(event)
-            outcome = Outcome(EventStatus.pending if retry else EventStatus.failed, error=f"{type(exc).__name__}: {exc}")
+            outcome = Outcome(EventStatus.pending if retry else EventStatus.failed,
+                              error=f"{type(exc).__name__}: {exc}")
         done = asyncio.get_running_loop().create_future()
         self._outcomes.append((event.id, outcome, done))
         self._outcomes_waiting.set()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from app.nlu.normalize import has_han, to_taiwan_chinese
 
@@ -186,7 +186,7 @@ def _forms(cue: str) -> tuple[str, ...]:
     return (folded, _toneless(folded)) if vietnamese else (folded,)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(cue: str) -> re.Pattern[str]:
     """A cue as a compiled pattern (there are more cues than `re` caches). Latin cues as whole words ("open" is not
     in "opened"), Indonesian -nya allowed ("nomornya" is "nomor")."""

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
@@ -192,7 +193,7 @@ def held_out_signals(
         targets = tuple(index.targets)
         scored = [d for position, d in enumerate(documents) if fold_of.get(position) == fold and d.target in targets]
         vectors = index.embed([d.text for d in scored])
-        for document, vector in zip(scored, vectors):
+        for document, vector in zip(scored, vectors, strict=True):
             design = design_matrix(index.signals(document.text, vector), targets)
             held.append(HeldOut(document.text, document.target, design, targets))
         fold_done(fold + 1)
@@ -218,8 +219,8 @@ class Evidence:
 def evidence(confidences: np.ndarray, targets: Sequence[str]) -> Evidence:
     ranked = tuple(int(i) for i in np.argsort(-confidences, kind="stable"))
     kinds = [target_kind(targets[i]) for i in ranked]
-    services = tuple(i for i, kind in zip(ranked, kinds) if kind == SERVICE)[:3]
-    in_scope = sum(float(confidences[i]) for i, kind in zip(ranked, kinds) if kind in (SERVICE, PLAN))
+    services = tuple(i for i, kind in zip(ranked, kinds, strict=True) if kind == SERVICE)[:3]
+    in_scope = sum(float(confidences[i]) for i, kind in zip(ranked, kinds, strict=True) if kind in (SERVICE, PLAN))
     out_of_scope = sum(float(confidences[i]) for i in ranked if targets[i] == f"{INTENT}:{OUT_OF_SCOPE}")
     others = [i for i in services if i != ranked[0]]
     return Evidence(
@@ -236,7 +237,11 @@ def evidence(confidences: np.ndarray, targets: Sequence[str]) -> Evidence:
     )
 
 
-def decide(found: Evidence, targets: Sequence[str], thresholds: Thresholds) -> str:
+# What to do with a message; "pair" is an answer with two services.
+Decision = Literal["answer", "pair", "clarify", "smalltalk", "fallback"]
+
+
+def decide(found: Evidence, targets: Sequence[str], thresholds: Thresholds) -> Decision:
     """The decision rule, shared by the engine and the threshold search.
 
     Answer when the best service or plan item alone is likely enough, or a clear favourite (`lead` times likelier

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 import random
-from contextlib import contextmanager
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
@@ -121,12 +121,20 @@ def load_saved(path: Path) -> SentenceTransformer:
     return SentenceTransformer(str(path), device="cpu")
 
 
+def dimension(model: SentenceTransformer) -> int:
+    """The length of the model's vectors. Every model used here ends in a pooling layer, which knows it."""
+    size = model.get_embedding_dimension()
+    if size is None:
+        raise ValueError("the sentence-transformers model does not say how long its vectors are")
+    return size
+
+
 def encode(model: Encoder, texts: Sequence[str]) -> np.ndarray:
     """Unit-length float32 rows (inner product = cosine), the layout the FAISS index stores."""
     if isinstance(model, (StaticEncoder, NoEncoder)):
         return model.encode(texts)
     if not texts:
-        return np.zeros((0, model.get_embedding_dimension()), dtype=np.float32)
+        return np.zeros((0, dimension(model)), dtype=np.float32)
     vectors = model.encode(list(texts), batch_size=256, convert_to_numpy=True, normalize_embeddings=True)
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -207,7 +215,7 @@ def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: in
     # Every anchor and positive is a corpus text: tokenise each once, not once per epoch.
     token_ids = {
         text: encoding.ids or [0]
-        for text, encoding in zip(corpus, tokenizer.encode_batch(corpus, add_special_tokens=False))
+        for text, encoding in zip(corpus, tokenizer.encode_batch(corpus, add_special_tokens=False), strict=True)
     }
     generator = random.Random(seed)
     model.train()
@@ -233,7 +241,8 @@ def _fit(
         for batch in _distinct_target_batches(pairs, BUILTIN_BATCH_SIZE, generator):
             anchors = model(_bag([token_ids[a] for a, _, _ in batch]))["sentence_embedding"]
             positives = model(_bag([token_ids[p] for _, p, _ in batch]))["sentence_embedding"]
-            value = loss.compute_loss_from_embeddings([anchors, positives], labels=None)
+            # MultipleNegativesRankingLoss takes the other pairs of the batch as negatives and reads no labels.
+            value = loss.compute_loss_from_embeddings([anchors, positives], labels=None)  # type: ignore[arg-type]
             optimizer.zero_grad()
             value.backward()
             optimizer.step()

@@ -139,7 +139,7 @@ def minilm_baseline(kb: KnowledgeBase) -> Callable[[Question], Prediction]:
     model = encoders.load_saved(minilm_model_path())
     hits = [(SERVICE, s.id) for s in kb.published] + [("plan", p.name) for p in kb.plan_items]
     texts = [f"{s.title}\n{s.summary}" for s in kb.published] + [f"{p.name}\n{p.content}" for p in kb.plan_items]
-    index = faiss.IndexFlatIP(model.get_embedding_dimension())
+    index = faiss.IndexFlatIP(encoders.dimension(model))
     index.add(encoders.encode(model, texts))
 
     def predict(question: Question) -> Prediction:
@@ -154,8 +154,8 @@ def minilm_baseline(kb: KnowledgeBase) -> Callable[[Question], Prediction]:
 
 def score(questions: Sequence[Question], predictions: Sequence[Prediction], kb: KnowledgeBase) -> dict:
     plan_items = {s.id: set(s.plan_items) for s in kb.services}
-    in_scope = [(q, p) for q, p in zip(questions, predictions) if q.expected != OUT_OF_SCOPE]
-    out_of_scope = [(q, p) for q, p in zip(questions, predictions) if q.expected == OUT_OF_SCOPE]
+    in_scope = [(q, p) for q, p in zip(questions, predictions, strict=True) if q.expected != OUT_OF_SCOPE]
+    out_of_scope = [(q, p) for q, p in zip(questions, predictions, strict=True) if q.expected == OUT_OF_SCOPE]
 
     def top_k(q: Question, p: Prediction, k: int) -> bool:
         return not p.declined and any(a in p.services[:k] for a in q.acceptable)
@@ -170,7 +170,7 @@ def score(questions: Sequence[Question], predictions: Sequence[Prediction], kb: 
     by_language: dict[str, list[bool]] = defaultdict(list)
     by_service: dict[str, list[bool]] = defaultdict(list)
     confusions: Counter[tuple[str, str]] = Counter()
-    for q, p in zip(questions, predictions):
+    for q, p in zip(questions, predictions, strict=True):
         if q.expected == OUT_OF_SCOPE:
             right = p.declined
             got = OUT_OF_SCOPE if p.declined else (p.services[0] if p.services else "?")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Literal, TypedDict
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict
 
 FactName = Literal[
     "age", "district", "taichung_household", "in_taichung", "unemployed", "involuntary_leaver", "migrant_worker",
@@ -135,14 +136,14 @@ def extract_facts(text: str) -> Facts:
     for name, rules in _CUES.items():
         for value, cues in rules:  # the negative cues first: 「不是被資遣，是自己離職」 reads as the latter
             if any(cue in folded for cue in cues):
-                facts[name] = value  # type: ignore[literal-required]
+                facts[name] = value
                 break
     if facts.get("involuntary_leaver"):
         facts.setdefault("unemployed", True)
     return facts
 
 
-def describe(facts: Facts, lang: str) -> list[str]:
+def describe(facts: Mapping[str, Any], lang: str) -> list[str]:
     """The facts as the person would recognise them, for 「依您說的：26歲、設籍臺中…」."""
     labels = _LABELS.get(lang, _LABELS["zh-TW"])
     said = []

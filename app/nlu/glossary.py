@@ -138,7 +138,7 @@ COLLOQUIAL: dict[str, str] = {
 
 @lru_cache(maxsize=1)
 def _latin_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
-    term_of = {}
+    term_of: dict[str, str] = {}
     for term, phrases in CROSS_LINGUAL.items():
         for phrase in phrases:
             if phrase.isascii():

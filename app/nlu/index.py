@@ -15,6 +15,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from app.nlu import encoder as encoders
 from app.nlu.documents import PLAN, SERVICE, Document, target_kind, targets_of
-from app.nlu.lexical import Bm25Index, CharNgramIndex, Segmenter, CURATED_TERMS
+from app.nlu.lexical import CURATED_TERMS, Bm25Index, CharNgramIndex, Segmenter
 from app.nlu.normalize import matching_form
 
 # Part of every index's identity, with the knowledge version and the encoder: an index written by other NLU code
@@ -97,7 +98,7 @@ class SearchIndex:
         self.chars = CharNgramIndex([form for form, _ in analysed])
         example_bags: list[list[str]] = [[] for _ in self.targets]
         description_bags: list[list[str]] = [[] for _ in self.targets]
-        for document, (_, words), row in zip(documents, analysed, self.doc_target):
+        for document, (_, words), row in zip(documents, analysed, self.doc_target, strict=True):
             bags = example_bags if document.kind == "example" else description_bags
             bags[row].extend(words)
         self.bm25_examples = Bm25Index(example_bags)
@@ -186,7 +187,7 @@ class SearchIndex:
         np.add.at(top3, rows[rank < 3], clipped[rank < 3] / 3)
         return best, top3
 
-    def _domain_coverage(self, tokens: list[str]) -> float:
+    def _domain_coverage(self, tokens: Sequence[str]) -> float:
         if not tokens:
             return 0.0
         known = sum(len(t) for t in tokens if t in self._vocabulary)
@@ -198,7 +199,7 @@ class SearchIndex:
         faiss.write_index(self.vectors, str(directory / VECTORS_FILE))
         (directory / DOCUMENTS_FILE).write_text(
             json.dumps(
-                [[d.target, d.kind, d.text, form, words] for d, (form, words) in zip(self.documents, self._analysed)],
+                [[d.target, d.kind, d.text, form, words] for d, (form, words) in zip(self.documents, self._analysed, strict=True)],
                 ensure_ascii=False,
             ),
             encoding="utf-8",

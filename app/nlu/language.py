@@ -33,7 +33,7 @@ _VIETNAMESE_RE = re.compile(
 
 # Frequent function words and frequent words of our domain, per language; words shared between the languages
 # (e.g. "di", "sa", "na") are left out so each one is evidence for one language only.
-STOP_WORDS: dict[str, frozenset[str]] = {
+STOP_WORDS: dict[Language, frozenset[str]] = {
     "en": frozenset(
         "the a an my i me is are was were not no how what when where why who can could do does did have has had "
         "been to for of and or with from this that it boss employer salary wage wages paid pay work job company "
@@ -67,8 +67,8 @@ def chinese_variant(text: str) -> Language:
     """zh-CN when the text has more Simplified-only than Traditional-only characters, else zh-TW."""
     han = "".join(_HAN_RE.findall(text))
     traditional, simplified = _TO_TRADITIONAL.convert(han), _TO_SIMPLIFIED.convert(han)
-    simplified_only = sum(a != b for a, b in zip(han, traditional))
-    traditional_only = sum(a != b for a, b in zip(han, simplified))
+    simplified_only = sum(a != b for a, b in zip(han, traditional, strict=False))
+    traditional_only = sum(a != b for a, b in zip(han, simplified, strict=False))
     return "zh-CN" if simplified_only > traditional_only else "zh-TW"
 
 

@@ -180,7 +180,7 @@ def normalize(text: str) -> str:
 def fold_diacritics(text: str) -> str:
     """Latin letters without accents (Vietnamese typed without tones must still match); other scripts unchanged."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d"))
-    folded = []
+    folded: list[str] = []
     for char in decomposed:
         if unicodedata.combining(char) and folded and "a" <= folded[-1] <= "z":
             continue

@@ -39,8 +39,8 @@ from app.nlu.calibration import FOLDS, Calibration, calibrate, decide, design_ma
 from app.nlu.documents import INTENT, OUT_OF_SCOPE, all_documents, target_kind, target_name
 from app.nlu.index import (
     ENCODER_DIR,
-    NLU_CODE_FINGERPRINT,
     MANIFEST,
+    NLU_CODE_FINGERPRINT,
     SearchIndex,
     domain_terms,
     index_directory,
@@ -268,7 +268,8 @@ def _build(kb: KnowledgeBase, settings: Settings, progress: BuildProgress) -> Nl
     known_vectors = None
     if pretrained is not None:  # a fixed encoder: embed every text once for all cross-validation folds
         texts = list(dict.fromkeys(d.text for d in documents))
-        known_vectors = dict(zip(texts, encoders.encode(pretrained, [encoders.encoder_text(spec, t) for t in texts])))
+        vectors = encoders.encode(pretrained, [encoders.encoder_text(spec, t) for t in texts])
+        known_vectors = dict(zip(texts, vectors, strict=True))
 
     def build_index(subset, out_dir=None) -> SearchIndex:
         if pretrained is not None:

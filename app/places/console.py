@@ -53,9 +53,9 @@ def blank_source() -> dict[str, str]:
 
 def blank_values() -> dict:
     """The form of a place not yet written."""
-    values: dict = {key: "" for key in TEXT_INPUTS}
-    values.update(approximate=False, names={lang: "" for lang in TRANSLATION_LANGS},
-                  hours_translations={lang: "" for lang in TRANSLATION_LANGS}, services=[], languages=["zh-TW"],
+    values: dict = dict.fromkeys(TEXT_INPUTS, "")
+    values.update(approximate=False, names=dict.fromkeys(TRANSLATION_LANGS, ""),
+                  hours_translations=dict.fromkeys(TRANSLATION_LANGS, ""), services=[], languages=["zh-TW"],
                   sources=[])
     return values
 

@@ -54,7 +54,7 @@ class District(BaseModel):
         """Ray casting over the outline's rings (even-odd), in degrees: fine at a district's scale."""
         inside = False
         for ring in self.outline:
-            for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]):
+            for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
                 if (y1 > point.lat) != (y2 > point.lat):
                     if point.lon < x1 + (point.lat - y1) * (x2 - x1) / (y2 - y1):
                         inside = not inside

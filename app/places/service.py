@@ -109,8 +109,9 @@ def place_problems(place: Place, districts: dict[str, District], service_ids: se
     if place.location.lat is not None and place.location.lon is not None:
         point = Point(lat=place.location.lat, lon=place.location.lon)
         if not lies_in(districts[place.district], point):
-            problems.append(("lat", f"座標（{point.lat}, {point.lon}）不在{place.district}的範圍內：請確認緯度、經度沒有"
-                                    f"填反或打錯，或行政區選錯了。查不到公開的座標時，請把座標留空並勾選「位置為約略」。"))
+            problems.append(("lat", (f"座標（{point.lat}, {point.lon}）不在{place.district}的範圍內："
+                                     "請確認緯度、經度沒有填反或打錯，或行政區選錯了。"
+                                     "查不到公開的座標時，請把座標留空並勾選「位置為約略」。")))
     return problems
 
 
