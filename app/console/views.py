@@ -371,60 +371,95 @@ async def save_edit(request: Request, service_id: str, user: StaffUser = Depends
 @router.post("/services/{service_id}/publish")
 def publish(request: Request, service_id: str, background: BackgroundTasks, note: str = Form(""),
             user: StaffUser = Depends(publisher)) -> Response:
-    try:
-        with session_scope() as session:
-            content.publish_draft(session, service_id, user.username, note.strip()[:200] or None)
-    except ContentError as exc:
-        return _overview(request, service_id, status_code=409, errors_title="沒有發布：", errors=[str(exc)])
-    except CONFLICTS:
-        return _overview(request, service_id, status_code=409, errors_title="沒有發布：", errors=[SIMULTANEOUS_CHANGE])
-    except ValidationError as exc:
-        return _overview(request, service_id, status_code=400, errors_title="還不能發布，請先到「編輯草稿」補上：",
-                         errors=service.explain(exc))
-    refresh_now(request, background)
-    return redirect(f"/console/services/{service_id}?notice=published")
+    return _publish(request, background, content.SERVICES, service_id, user, note)
 
 
 @router.post("/services/{service_id}/unpublish")
 def unpublish(request: Request, service_id: str, background: BackgroundTasks,
               user: StaffUser = Depends(publisher)) -> Response:
-    try:
-        with session_scope() as session:
-            content.unpublish_service(session, service_id, user.username)
-    except ContentError as exc:
-        return _overview(request, service_id, status_code=409, errors_title="沒有下架：", errors=[str(exc)])
-    except CONFLICTS:
-        return _overview(request, service_id, status_code=409, errors_title="沒有下架：", errors=[SIMULTANEOUS_CHANGE])
-    refresh_now(request, background)
-    return redirect(f"/console/services/{service_id}?notice=unpublished")
+    return _unpublish(request, background, content.SERVICES, service_id, user)
 
 
 @router.get("/services/{service_id}/history")
 def history(request: Request, service_id: str, _user: StaffUser = Depends(current_user)) -> HTMLResponse:
-    with session_scope() as session:
-        draft = _draft(session, service_id)
-        versions = service.versions_of(session, service_id)
-        audit = service.audit_entries(session, target=service_id, limit=50)
-    diffs = {
-        v.version: content.version_diff(older.data if older else None, v.data,
-                                        f"第 {older.version} 版" if older else "", f"第 {v.version} 版")
-        for v, older in zip(versions, [*versions[1:], None], strict=True)
-    }
-    return page(request, "history.html", nav="services", draft=draft, versions=versions, diffs=diffs, audit=audit)
+    return _history(request, content.SERVICES, service_id)
 
 
 @router.post("/services/{service_id}/rollback")
 def rollback(request: Request, service_id: str, background: BackgroundTasks, version: int = Form(...),
              user: StaffUser = Depends(publisher)) -> Response:
+    return _rollback(request, background, content.SERVICES, service_id, version, user)
+
+
+# --- Publishing, shared by services and places: publish, take offline, history, roll back -----------------
+
+
+def _console_url(kind: content.ContentKind, item_id: str) -> str:
+    return f"/console/{'places' if kind is content.PLACES else 'services'}/{item_id}"
+
+
+def _item_overview(request: Request, kind: content.ContentKind, item_id: str, status_code: int, **extra) -> HTMLResponse:
+    if kind is content.PLACES:
+        return _place_overview(request, item_id, status_code, **extra)
+    return _overview(request, item_id, status_code=status_code, **extra)
+
+
+def _refused(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ContentError) else SIMULTANEOUS_CHANGE
+
+
+def _publish(request: Request, background: BackgroundTasks, kind: content.ContentKind, item_id: str,
+             user: StaffUser, note: str) -> Response:
     try:
         with session_scope() as session:
-            content.rollback_service(session, service_id, version, user.username)
+            if kind is content.PLACES:
+                _check_place_still_fits(session, item_id)
+            content.publish_draft(session, item_id, user.username, note.strip()[:200] or None, kind=kind)
     except (ContentError, *CONFLICTS) as exc:
-        message = str(exc) if isinstance(exc, ContentError) else SIMULTANEOUS_CHANGE
-        return page(request, "error.html", 409, title="無法回復", message=message,
-                    back=f"/console/services/{service_id}/history")
+        return _item_overview(request, kind, item_id, 409, errors_title="沒有發布：", errors=[_refused(exc)])
+    except ValidationError as exc:
+        return _item_overview(request, kind, item_id, 400, errors_title="還不能發布，請先到「編輯草稿」補上：",
+                              errors=service.explain(exc))
     refresh_now(request, background)
-    return redirect(f"/console/services/{service_id}/history?notice=rolled_back")
+    return redirect(f"{_console_url(kind, item_id)}?notice=published")
+
+
+def _unpublish(request: Request, background: BackgroundTasks, kind: content.ContentKind, item_id: str,
+               user: StaffUser) -> Response:
+    try:
+        with session_scope() as session:
+            content.unpublish_service(session, item_id, user.username, kind=kind)
+    except (ContentError, *CONFLICTS) as exc:
+        return _item_overview(request, kind, item_id, 409, errors_title="沒有下架：", errors=[_refused(exc)])
+    refresh_now(request, background)
+    notice = "place_unpublished" if kind is content.PLACES else "unpublished"
+    return redirect(f"{_console_url(kind, item_id)}?notice={notice}")
+
+
+def _history(request: Request, kind: content.ContentKind, item_id: str) -> HTMLResponse:
+    with session_scope() as session:
+        draft = _place_draft(session, item_id) if kind is content.PLACES else _draft(session, item_id)
+        versions = service.versions_of(session, item_id, kind)
+        audit = service.audit_entries(session, target=kind.target(item_id), limit=50)
+    diffs = {
+        v.version: content.version_diff(older.data if older else None, v.data,
+                                        f"第 {older.version} 版" if older else "", f"第 {v.version} 版", kind=kind)
+        for v, older in zip(versions, [*versions[1:], None], strict=True)
+    }
+    template, nav = ("place_history.html", "places") if kind is content.PLACES else ("history.html", "services")
+    return page(request, template, nav=nav, draft=draft, versions=versions, diffs=diffs, audit=audit)
+
+
+def _rollback(request: Request, background: BackgroundTasks, kind: content.ContentKind, item_id: str, version: int,
+              user: StaffUser) -> Response:
+    try:
+        with session_scope() as session:
+            content.rollback_service(session, item_id, version, user.username, kind=kind)
+    except (ContentError, *CONFLICTS) as exc:
+        return page(request, "error.html", 409, title="無法回復", message=_refused(exc),
+                    back=f"{_console_url(kind, item_id)}/history")
+    refresh_now(request, background)
+    return redirect(f"{_console_url(kind, item_id)}/history?notice=rolled_back")
 
 
 # --- Service points ------------------------------------------------------------------------------------------
@@ -519,65 +554,33 @@ async def save_place(request: Request, place_id: str, user: StaffUser = Depends(
 @router.post("/places/{place_id}/publish")
 def publish_place(request: Request, place_id: str, background: BackgroundTasks, note: str = Form(""),
                   user: StaffUser = Depends(publisher)) -> Response:
-    try:
-        with session_scope() as session:
-            draft = _place_draft(session, place_id)
-            # The district and services may have changed since the draft was saved (a service taken offline).
-            problems = place_problems(Place.model_validate(draft.data), load_districts(get_settings().knowledge_dir),
-                                      places.service_ids(session))
-            if problems:
-                raise ContentError(" ".join(why for _, why in problems))
-            content.publish_draft(session, place_id, user.username, note.strip()[:200] or None, kind=content.PLACES)
-    except ContentError as exc:
-        return _place_overview(request, place_id, 409, errors_title="沒有發布：", errors=[str(exc)])
-    except CONFLICTS:
-        return _place_overview(request, place_id, 409, errors_title="沒有發布：", errors=[SIMULTANEOUS_CHANGE])
-    except ValidationError as exc:
-        return _place_overview(request, place_id, 400, errors_title="還不能發布，請先到「編輯草稿」補上：",
-                               errors=service.explain(exc))
-    refresh_now(request, background)
-    return redirect(f"/console/places/{place_id}?notice=published")
+    return _publish(request, background, content.PLACES, place_id, user, note)
+
+
+def _check_place_still_fits(session, place_id: str) -> None:
+    """The district and services may have changed since the draft was saved (a service taken offline)."""
+    draft = _place_draft(session, place_id)
+    problems = place_problems(Place.model_validate(draft.data), load_districts(get_settings().knowledge_dir),
+                              places.service_ids(session))
+    if problems:
+        raise ContentError(" ".join(why for _, why in problems))
 
 
 @router.post("/places/{place_id}/unpublish")
 def unpublish_place(request: Request, place_id: str, background: BackgroundTasks,
                     user: StaffUser = Depends(publisher)) -> Response:
-    try:
-        with session_scope() as session:
-            content.unpublish_service(session, place_id, user.username, kind=content.PLACES)
-    except (ContentError, *CONFLICTS) as exc:
-        message = str(exc) if isinstance(exc, ContentError) else SIMULTANEOUS_CHANGE
-        return _place_overview(request, place_id, 409, errors_title="沒有下架：", errors=[message])
-    refresh_now(request, background)
-    return redirect(f"/console/places/{place_id}?notice=place_unpublished")
+    return _unpublish(request, background, content.PLACES, place_id, user)
 
 
 @router.get("/places/{place_id}/history")
 def place_history(request: Request, place_id: str, _user: StaffUser = Depends(current_user)) -> HTMLResponse:
-    with session_scope() as session:
-        draft = _place_draft(session, place_id)
-        versions = service.versions_of(session, place_id, content.PLACES)
-        audit = service.audit_entries(session, target=content.PLACES.target(place_id), limit=50)
-    diffs = {
-        v.version: content.version_diff(older.data if older else None, v.data, f"第 {older.version} 版" if older else "",
-                                        f"第 {v.version} 版", kind=content.PLACES)
-        for v, older in zip(versions, [*versions[1:], None], strict=True)
-    }
-    return page(request, "place_history.html", nav="places", draft=draft, versions=versions, diffs=diffs, audit=audit)
+    return _history(request, content.PLACES, place_id)
 
 
 @router.post("/places/{place_id}/rollback")
 def rollback_place(request: Request, place_id: str, background: BackgroundTasks, version: int = Form(...),
                    user: StaffUser = Depends(publisher)) -> Response:
-    try:
-        with session_scope() as session:
-            content.rollback_service(session, place_id, version, user.username, kind=content.PLACES)
-    except (ContentError, *CONFLICTS) as exc:
-        message = str(exc) if isinstance(exc, ContentError) else SIMULTANEOUS_CHANGE
-        return page(request, "error.html", 409, title="無法回復", message=message,
-                    back=f"/console/places/{place_id}/history")
-    refresh_now(request, background)
-    return redirect(f"/console/places/{place_id}/history?notice=rolled_back")
+    return _rollback(request, background, content.PLACES, place_id, version, user)
 
 
 # --- Example phrasings ----------------------------------------------------------------------------------------
