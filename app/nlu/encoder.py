@@ -39,6 +39,7 @@ BUILTIN_BATCH_SIZE = 128
 BUILTIN_LEARNING_RATE = 0.5
 BUILTIN_PAIRS_PER_TARGET = 32
 BUILTIN_SEED = 20261121
+BUILTIN_MEMBERS = 3
 UNKNOWN_TOKEN = "[UNK]"
 
 if TYPE_CHECKING:
@@ -203,30 +204,36 @@ def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: in
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
     corpus, pairs = builtin_training_data(documents)
-    torch.manual_seed(seed)
     tokenizer = train_tokenizer(corpus)
-    embedding = StaticEmbedding(tokenizer, embedding_dim=BUILTIN_DIMENSION)
-    torch.nn.init.normal_(embedding.embedding.weight, std=0.1)
-    # Sparse gradients: a batch touches a few hundred of the thousands of token rows.
-    embedding.embedding.sparse = True
-    model = SentenceTransformer(modules=[embedding, Normalize()], device="cpu")
-    loss = MultipleNegativesRankingLoss(model, scale=20.0, directions=("query_to_doc", "doc_to_query"))
-    optimizer = torch.optim.Adagrad(model.parameters(), lr=BUILTIN_LEARNING_RATE)
     # Every anchor and positive is a corpus text: tokenise each once, not once per epoch.
     token_ids = {
         text: encoding.ids or [0]
         for text, encoding in zip(corpus, tokenizer.encode_batch(corpus, add_special_tokens=False), strict=True)
     }
-    generator = random.Random(seed)
-    model.train()
-    # The sparse gradients come from torch's own embedding backward: checking their invariants is wasted work.
-    with torch.sparse.check_sparse_tensor_invariants(enable=False):
-        _fit(model, loss, optimizer, pairs, token_ids, generator)
-    model.eval()
-    embedding.embedding.sparse = False
+    # BUILTIN_MEMBERS token tables trained from different seeds, side by side: one table's similarities moved with
+    # its seed enough to move the calibrated thresholds, and how often real questions were answered, by ten points.
+    tables = []
+    for member in range(BUILTIN_MEMBERS):
+        torch.manual_seed(seed + member)
+        embedding = StaticEmbedding(tokenizer, embedding_dim=BUILTIN_DIMENSION)
+        torch.nn.init.normal_(embedding.embedding.weight, std=0.1)
+        # Sparse gradients: a batch touches a few hundred of the thousands of token rows.
+        embedding.embedding.sparse = True
+        model = SentenceTransformer(modules=[embedding, Normalize()], device="cpu")
+        loss = MultipleNegativesRankingLoss(model, scale=20.0, directions=("query_to_doc", "doc_to_query"))
+        optimizer = torch.optim.Adagrad(model.parameters(), lr=BUILTIN_LEARNING_RATE)
+        model.train()
+        # The sparse gradients come from torch's own embedding backward: checking their invariants is wasted work.
+        with torch.sparse.check_sparse_tensor_invariants(enable=False):
+            _fit(model, loss, optimizer, pairs, token_ids, random.Random(seed + member))
+        weights = embedding.embedding.weight.detach()
+        tables.append(weights / weights.norm(dim=1, keepdim=True).clamp_min(1e-12).mean())  # members weigh alike
+    combined = StaticEmbedding(tokenizer, embedding_dim=BUILTIN_DIMENSION * BUILTIN_MEMBERS)
+    with torch.no_grad():
+        combined.embedding.weight.copy_(torch.cat(tables, dim=1))
     if out_dir is not None:
-        model.save(str(out_dir))
-    return StaticEncoder(tokenizer, embedding.embedding.weight.detach().numpy())
+        SentenceTransformer(modules=[combined, Normalize()], device="cpu").save(str(out_dir))
+    return StaticEncoder(tokenizer, combined.embedding.weight.detach().numpy())
 
 
 def _fit(
