@@ -36,7 +36,7 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "仲介費": ("broker fee", "agency fee", "biaya agen", "biaya agensi", "phi moi gioi", "ค่านายหน้า", "bayad sa ahensya"),
     "轉換雇主": (
         "change employer", "change employers", "transfer employer", "switch employer", "new employer", "pindah majikan",
-        "ganti majikan", "doi chu", "chuyen chu", "เปลี่ยนนายจ้าง", "lumipat ng amo", "palit amo",
+        "ganti majikan", "doi chu", "chuyen chu", "transfer period", "employer transfer", "transfer to another employer", "เปลี่ยนนายจ้าง", "lumipat ng amo", "palit amo",
     ),
     "移工 外勞": ("migrant worker", "migrant workers", "foreign worker", "pekerja migran", "tki", "pmi", "lao dong nuoc ngoai", "แรงงานต่างชาติ", "แรงงานข้ามชาติ", "ofw"),
     "看護工 家庭看護": ("caregiver", "care giver", "carer", "perawat", "penjaga", "jaga", "kan ho cong", "ho ly", "nguoi cham soc", "ผู้ดูแล", "คนดูแล", "tagapag-alaga"),
@@ -54,6 +54,8 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
         "injury", "injured", "hurt", "accident", "work accident", "kecelakaan kerja", "terluka", "cedera", "tai nan lao dong",
         "bi thuong", "tai nan", "บาดเจ็บ", "อุบัติเหตุ", "ประสบอันตราย", "naaksidente", "nasugatan", "aksidente",
     ),
+    "勞保 老年給付": ("old-age", "old age", "old-age pension", "old age pension", "old-age benefit", "old-age benefits", "jaminan hari tua", "tro cap tuoi gia", "ชราภาพ"),
+    "勞保 普通傷病 傷病給付": ("ordinary injury", "ordinary sickness", "sickness benefit", "sickness benefits", "injury or sickness benefit", "injury or sickness benefits"),
     "勞保": ("labor insurance", "labour insurance", "asuransi tenaga kerja", "asuransi kerja", "bao hiem lao dong", "ประกันแรงงาน", "ประกันสังคม", "labor insurance ko"),
     "健保": ("health insurance", "asuransi kesehatan", "bao hiem y te", "ประกันสุขภาพ"),
     "最低工資 基本工資": ("minimum wage", "upah minimum", "gaji minimum", "luong toi thieu", "ค่าแรงขั้นต่ำ", "ค่าจ้างขั้นต่ำ", "minimum na sahod"),
@@ -80,7 +82,7 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "安全 危險": ("safety", "unsafe", "danger", "dangerous", "keselamatan", "berbahaya", "an toan", "nguy hiem", "ความปลอดภัย", "อันตราย", "delikado", "mapanganib"),
     "宿舍 住宿": ("dormitory", "dorm", "housing", "asrama", "ky tuc xa", "cho o", "หอพัก", "ที่พัก", "dormitoryo"),
     "安置 庇護": ("shelter", "penampungan", "noi tam tru", "ที่พักพิง", "kanlungan"),
-    "加班費怎麼算": ("overtime pay", "upah lembur", "tien tang ca", "ค่าล่วงเวลา", "bayad sa overtime"),
+    "加班費怎麼算": ("overtime pay", "upah lembur", "uang lembur", "gaji lembur", "tien tang ca", "ค่าล่วงเวลา", "bayad sa overtime"),
     "生病 病假": ("sick", "sick leave", "sakit", "cuti sakit", "nghi om", "bi om", "ป่วย", "ลาป่วย", "may sakit"),
     "逃跑 失聯": ("run away", "runaway", "kabur", "bo tron", "หนี", "tumakas"),
     "臺中": ("taichung", "dai trung", "ไถจง", "ไท่จง", "ไทจง"),
@@ -133,6 +135,7 @@ COLLOQUIAL: dict[str, str] = {
     "外勞": "移工",
     "勞退": "勞工退休金",
     "打工": "工讀",
+    "年輕人": "青年",  # the content (and every programme's name) says 青年; people say 年輕人
     "工資": "薪水",  # mainland usage (工资) and the legal term for what Taiwanese call 薪水
 }
 
