@@ -50,7 +50,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app.supervisor import AnswerWorkers
 
-    count = get_settings().answer_workers if args.answer_workers is None else args.answer_workers
+    settings = get_settings()
+    # uvicorn imports the app into this process, whose logging `main` set up for one-off commands (warnings only):
+    # the web process logs what it does as the worker does.
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        force=True)
+    count = settings.answer_workers if args.answer_workers is None else args.answer_workers
     with AnswerWorkers(count):
         uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
     return 0

@@ -115,7 +115,7 @@ class Runtime:
         if base is None:
             log.info("no retrieval index on disk yet: building one from the words alone to answer with meanwhile")
             started = time.monotonic()
-            engine = lexical_engine(kb)
+            engine = lexical_engine(kb, self.settings)
             log.info("lexical engine ready in %.1fs", time.monotonic() - started)
         else:
             engine = reindex(base, kb)

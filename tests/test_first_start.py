@@ -88,6 +88,9 @@ def test_a_first_start_answers_from_the_words_alone_then_from_the_complete_index
         wait_until(lambda: readiness(cold_server)[1].get("answering_from") == "complete", COMPLETE_DEADLINE_SECONDS,
                    "the complete index", cold_server)
         assert "index_build" not in readiness(cold_server)[1]
+        log = cold_server.log_path.read_text()
+        assert log.count("lexical engine ready") == 2 and log.count("lexical engine for knowledge") == 1, \
+            "the web process and the worker both answer from the lexical engine, which one of them built"
         playwright_api.expect(banner).to_be_hidden(timeout=10_000)
         browser.close()
     print(f"first start: answering after {answering_after:.1f}s, complete after {time.monotonic() - started:.1f}s")

@@ -162,9 +162,10 @@ def _manifest_matches(manifest: dict | None, kb: KnowledgeBase, spec: str) -> bo
     )
 
 
-def load_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine | None:
-    """The complete engine for this knowledge base when it was built before (by any process), else None."""
-    spec = settings.embedding_model
+def load_engine(kb: KnowledgeBase, settings: Settings, spec: str | None = None) -> NluEngine | None:
+    """The complete engine for this knowledge base (or with `spec=LEXICAL_ONLY` its lexical engine) when it was
+    built before, by any process; else None."""
+    spec = spec or settings.embedding_model
     directory = index_directory(settings.index_dir, kb.version, spec)
     if not _manifest_matches(read_manifest(directory), kb, spec):
         return None
@@ -204,17 +205,31 @@ def build_engine(kb: KnowledgeBase, settings: Settings, progress: BuildProgress 
         return load_engine(kb, settings) or _build(kb, settings, progress)
 
 
-def lexical_engine(kb: KnowledgeBase) -> NluEngine:
+def lexical_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine:
     """An engine from the lexical signals alone (BM25 and character n-grams; no encoder to train), calibrated by the
     same cross-validation, so its confidences are honest about what words alone can tell: about ten seconds on this
-    content. A first start answers with it while the complete engine is built."""
+    content. A first start answers with it while the complete engine is built. It is saved like a complete index,
+    and built one process at a time, so the web process and the worker of a first start do not both build it."""
+    engine = load_engine(kb, settings, LEXICAL_ONLY)
+    if engine is not None:
+        return engine
+    with _build_lock(settings.index_dir):
+        return load_engine(kb, settings, LEXICAL_ONLY) or _build_lexical(kb, settings)
+
+
+def _build_lexical(kb: KnowledgeBase, settings: Settings) -> NluEngine:
+    started = time.monotonic()
     segmenter, documents, no_encoder = segmenter_for(kb), all_documents(kb), encoders.NoEncoder()
 
     def build_index(subset) -> SearchIndex:
         return SearchIndex.build(subset, LEXICAL_ONLY, segmenter, no_encoder)
 
     calibration = calibrate(documents, build_index)
-    return NluEngine(build_index(documents), calibration, kb.version, complete=False)
+    index = build_index(documents)
+    with _publishing(settings, kb, LEXICAL_ONLY) as staging:
+        _write(staging, index, calibration, _manifest(kb, LEXICAL_ONLY, calibration, time.monotonic() - started))
+    log.info("lexical engine for knowledge %s built in %.1fs", kb.version, time.monotonic() - started)
+    return NluEngine(index, calibration, kb.version, complete=False)
 
 
 def reindex(engine: NluEngine, kb: KnowledgeBase) -> NluEngine:
@@ -228,16 +243,18 @@ def reindex(engine: NluEngine, kb: KnowledgeBase) -> NluEngine:
 
 
 @contextmanager
-def _build_lock(index_dir: Path, progress: BuildProgress) -> Iterator[None]:
+def _build_lock(index_dir: Path, progress: BuildProgress | None = None) -> Iterator[None]:
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".build.lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            progress.waiting = True
+            if progress is not None:
+                progress.waiting = True
             log.info("another process is building the NLU index in %s; waiting to load it", index_dir)
             fcntl.flock(lock, fcntl.LOCK_EX)
-            progress.waiting = False
+            if progress is not None:
+                progress.waiting = False
         yield
 
 
@@ -252,10 +269,16 @@ def _segmenter(terms: tuple[str, ...]) -> Segmenter:
 
 
 def _load(directory, knowledge_version: str, spec: str, segmenter: Segmenter) -> NluEngine:
-    model = encoders.StaticEncoder.load(directory / ENCODER_DIR) if encoders.is_builtin(spec) else encoders.load_pretrained(spec)
+    model: encoders.Encoder
+    if spec == LEXICAL_ONLY:
+        model = encoders.NoEncoder()
+    elif encoders.is_builtin(spec):
+        model = encoders.StaticEncoder.load(directory / ENCODER_DIR)
+    else:
+        model = encoders.load_pretrained(spec)
     index = SearchIndex.load(directory, spec, segmenter, model)
     calibration = Calibration.from_json(json.loads((directory / CALIBRATION_FILE).read_text(encoding="utf-8")))
-    return NluEngine(index, calibration, knowledge_version)
+    return NluEngine(index, calibration, knowledge_version, complete=spec != LEXICAL_ONLY)
 
 
 def _build(kb: KnowledgeBase, settings: Settings, progress: BuildProgress) -> NluEngine:
@@ -282,23 +305,33 @@ def _build(kb: KnowledgeBase, settings: Settings, progress: BuildProgress) -> Nl
                  folds_done, FOLDS, time.monotonic() - started)
 
     calibration = calibrate(documents, build_index, fold_done)
+    with _publishing(settings, kb, spec) as staging:
+        index = build_index(documents, staging / ENCODER_DIR if pretrained is None else None)
+        _write(staging, index, calibration, _manifest(kb, spec, calibration, time.monotonic() - started))
+    progress.done = progress.steps
+    _remove_old_indexes(settings, keep=directory)
+    log.info("NLU index for knowledge %s built in %.1fs: %s", kb.version, time.monotonic() - started, calibration.cross_validation)
+    return NluEngine(index, calibration, kb.version)
+
+
+@contextmanager
+def _publishing(settings: Settings, kb: KnowledgeBase, spec: str) -> Iterator[Path]:
+    """A directory to write an engine into, moved beside the others when the block ends: whole or not at all."""
+    directory = index_directory(settings.index_dir, kb.version, spec)
     staging = staging_directory(settings.index_dir)
     try:
-        encoder_dir = staging / ENCODER_DIR
-        index = build_index(documents, encoder_dir if pretrained is None else None)
-        index.save(staging)
-        (staging / CALIBRATION_FILE).write_text(json.dumps(calibration.to_json(), indent=2), encoding="utf-8")
-        manifest = _manifest(kb, spec, calibration, time.monotonic() - started)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        yield staging
         if directory.exists():  # stale (older format or another model): replace it
             shutil.rmtree(directory, ignore_errors=True)
         publish_directory(staging, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    progress.done = progress.steps
-    _remove_old_indexes(settings, keep=directory)
-    log.info("NLU index for knowledge %s built in %.1fs: %s", kb.version, time.monotonic() - started, calibration.cross_validation)
-    return NluEngine(index, calibration, kb.version)
+
+
+def _write(staging: Path, index: SearchIndex, calibration: Calibration, manifest: dict) -> None:
+    index.save(staging)
+    (staging / CALIBRATION_FILE).write_text(json.dumps(calibration.to_json(), indent=2), encoding="utf-8")
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def _index_directories(settings: Settings) -> list[Path]:
@@ -307,8 +340,10 @@ def _index_directories(settings: Settings) -> list[Path]:
 
 
 def _remove_old_indexes(settings: Settings, keep) -> None:
-    directories = sorted(
-        (p for p in _index_directories(settings) if p != keep), key=lambda p: p.stat().st_mtime, reverse=True
-    )
-    for stale in directories[KEEP_OLD_INDEXES:]:
+    """Keep the newest few complete indexes (a restart answers from one while it builds); lexical engines only serve
+    a first start, which is over once a complete index exists."""
+    old = [p for p in _index_directories(settings) if p != keep]
+    lexical = [p for p in old if (read_manifest(p) or {}).get("embedding_model") == LEXICAL_ONLY]
+    complete = sorted((p for p in old if p not in lexical), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in lexical + complete[KEEP_OLD_INDEXES:]:
         shutil.rmtree(stale, ignore_errors=True)
