@@ -8,6 +8,7 @@ token, turns "sign in first" / "not allowed" into a redirect or a 403 page, and 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
@@ -368,34 +369,39 @@ async def save_edit(request: Request, service_id: str, user: StaffUser = Depends
     return redirect(f"/console/services/{service_id}?notice=saved")
 
 
-@router.post("/services/{service_id}/publish")
-def publish(request: Request, service_id: str, background: BackgroundTasks, note: str = Form(""),
-            user: StaffUser = Depends(publisher)) -> Response:
-    return _publish(request, background, content.SERVICES, service_id, user, note)
-
-
-@router.post("/services/{service_id}/unpublish")
-def unpublish(request: Request, service_id: str, background: BackgroundTasks,
-              user: StaffUser = Depends(publisher)) -> Response:
-    return _unpublish(request, background, content.SERVICES, service_id, user)
-
-
-@router.get("/services/{service_id}/history")
-def history(request: Request, service_id: str, _user: StaffUser = Depends(current_user)) -> HTMLResponse:
-    return _history(request, content.SERVICES, service_id)
-
-
-@router.post("/services/{service_id}/rollback")
-def rollback(request: Request, service_id: str, background: BackgroundTasks, version: int = Form(...),
-             user: StaffUser = Depends(publisher)) -> Response:
-    return _rollback(request, background, content.SERVICES, service_id, version, user)
-
-
 # --- Publishing, shared by services and places: publish, take offline, history, roll back -----------------
+
+# The console's path of each kind of published content: /console/services/… and /console/places/….
+Collection = Literal["services", "places"]
+_KIND_OF: dict[str, content.ContentKind] = {"services": content.SERVICES, "places": content.PLACES}
+
+
+@router.post("/{collection}/{item_id}/publish")
+def publish(request: Request, collection: Collection, item_id: str, background: BackgroundTasks,
+            note: str = Form(""), user: StaffUser = Depends(publisher)) -> Response:
+    return _publish(request, background, _KIND_OF[collection], item_id, user, note)
+
+
+@router.post("/{collection}/{item_id}/unpublish")
+def unpublish(request: Request, collection: Collection, item_id: str, background: BackgroundTasks,
+              user: StaffUser = Depends(publisher)) -> Response:
+    return _unpublish(request, background, _KIND_OF[collection], item_id, user)
+
+
+@router.get("/{collection}/{item_id}/history")
+def history(request: Request, collection: Collection, item_id: str,
+            _user: StaffUser = Depends(current_user)) -> HTMLResponse:
+    return _history(request, _KIND_OF[collection], item_id)
+
+
+@router.post("/{collection}/{item_id}/rollback")
+def rollback(request: Request, collection: Collection, item_id: str, background: BackgroundTasks,
+             version: int = Form(...), user: StaffUser = Depends(publisher)) -> Response:
+    return _rollback(request, background, _KIND_OF[collection], item_id, version, user)
 
 
 def _console_url(kind: content.ContentKind, item_id: str) -> str:
-    return f"/console/{'places' if kind is content.PLACES else 'services'}/{item_id}"
+    return f"/console/{next(path for path, known in _KIND_OF.items() if known is kind)}/{item_id}"
 
 
 def _item_overview(request: Request, kind: content.ContentKind, item_id: str, status_code: int, **extra) -> HTMLResponse:
@@ -551,12 +557,6 @@ async def save_place(request: Request, place_id: str, user: StaffUser = Depends(
     return _place_saved(request, values, user, place_id=place_id)
 
 
-@router.post("/places/{place_id}/publish")
-def publish_place(request: Request, place_id: str, background: BackgroundTasks, note: str = Form(""),
-                  user: StaffUser = Depends(publisher)) -> Response:
-    return _publish(request, background, content.PLACES, place_id, user, note)
-
-
 def _check_place_still_fits(session, place_id: str) -> None:
     """The district and services may have changed since the draft was saved (a service taken offline)."""
     draft = _place_draft(session, place_id)
@@ -564,23 +564,6 @@ def _check_place_still_fits(session, place_id: str) -> None:
                               places.service_ids(session))
     if problems:
         raise ContentError(" ".join(why for _, why in problems))
-
-
-@router.post("/places/{place_id}/unpublish")
-def unpublish_place(request: Request, place_id: str, background: BackgroundTasks,
-                    user: StaffUser = Depends(publisher)) -> Response:
-    return _unpublish(request, background, content.PLACES, place_id, user)
-
-
-@router.get("/places/{place_id}/history")
-def place_history(request: Request, place_id: str, _user: StaffUser = Depends(current_user)) -> HTMLResponse:
-    return _history(request, content.PLACES, place_id)
-
-
-@router.post("/places/{place_id}/rollback")
-def rollback_place(request: Request, place_id: str, background: BackgroundTasks, version: int = Form(...),
-                   user: StaffUser = Depends(publisher)) -> Response:
-    return _rollback(request, background, content.PLACES, place_id, version, user)
 
 
 # --- Example phrasings ----------------------------------------------------------------------------------------
