@@ -452,8 +452,8 @@ def _history(request: Request, kind: content.ContentKind, item_id: str) -> HTMLR
                                         f"第 {older.version} 版" if older else "", f"第 {v.version} 版", kind=kind)
         for v, older in zip(versions, [*versions[1:], None], strict=True)
     }
-    template, nav = ("place_history.html", "places") if kind is content.PLACES else ("history.html", "services")
-    return page(request, template, nav=nav, draft=draft, versions=versions, diffs=diffs, audit=audit)
+    nav = "places" if kind is content.PLACES else "services"
+    return page(request, "history.html", nav=nav, draft=draft, versions=versions, diffs=diffs, audit=audit)
 
 
 def _rollback(request: Request, background: BackgroundTasks, kind: content.ContentKind, item_id: str, version: int,
