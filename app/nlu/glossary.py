@@ -36,7 +36,9 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "仲介費": ("broker fee", "agency fee", "biaya agen", "biaya agensi", "phi moi gioi", "ค่านายหน้า", "bayad sa ahensya"),
     "轉換雇主": (
         "change employer", "change employers", "transfer employer", "switch employer", "new employer", "pindah majikan",
-        "ganti majikan", "doi chu", "chuyen chu", "transfer period", "employer transfer", "transfer to another employer", "เปลี่ยนนายจ้าง", "lumipat ng amo", "palit amo",
+        "ganti majikan", "doi chu", "chuyen chu", "transfer period", "employer transfer", "transfer to another employer",
+        "changing employer", "changing employers", "change of employer", "allowed to transfer", "reasons for transfer",
+        "transfer paper", "release paper", "release letter", "makalipat", "lumipat ng employer", "lipat ng amo", "เปลี่ยนนายจ้าง", "lumipat ng amo", "palit amo",
     ),
     "移工 外勞": ("migrant worker", "migrant workers", "foreign worker", "pekerja migran", "tki", "pmi", "lao dong nuoc ngoai", "แรงงานต่างชาติ", "แรงงานข้ามชาติ", "ofw"),
     "看護工 家庭看護": ("caregiver", "care giver", "carer", "perawat", "penjaga", "jaga", "kan ho cong", "ho ly", "nguoi cham soc", "ผู้ดูแล", "คนดูแล", "tagapag-alaga"),
@@ -57,7 +59,7 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "勞保 老年給付": ("old-age", "old age", "old-age pension", "old age pension", "old-age benefit", "old-age benefits", "jaminan hari tua", "tro cap tuoi gia", "ชราภาพ"),
     "勞保 普通傷病 傷病給付": ("ordinary injury", "ordinary sickness", "sickness benefit", "sickness benefits", "injury or sickness benefit", "injury or sickness benefits"),
     "勞保": ("labor insurance", "labour insurance", "asuransi tenaga kerja", "asuransi kerja", "bao hiem lao dong", "ประกันแรงงาน", "ประกันสังคม", "labor insurance ko"),
-    "健保": ("health insurance", "asuransi kesehatan", "bao hiem y te", "ประกันสุขภาพ"),
+    "健保": ("health insurance", "askes", "asuransi kesehatan", "bao hiem y te", "ประกันสุขภาพ"),
     "最低工資 基本工資": ("minimum wage", "upah minimum", "gaji minimum", "luong toi thieu", "ค่าแรงขั้นต่ำ", "ค่าจ้างขั้นต่ำ", "minimum na sahod"),
     "退休金 勞退": ("pension", "retirement", "pensiun", "luong huu", "nghi huu", "เงินบำนาญ", "เกษียณ", "pensyon", "pagreretiro"),
     "失業 失業給付": ("unemployment", "unemployed", "jobless", "lost my job", "pengangguran", "menganggur", "that nghiep", "tro cap that nghiep", "ว่างงาน", "ตกงาน", "walang trabaho"),
@@ -84,6 +86,11 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "安置 庇護": ("shelter", "penampungan", "noi tam tru", "ที่พักพิง", "kanlungan"),
     "加班費怎麼算": ("overtime pay", "upah lembur", "uang lembur", "gaji lembur", "tien tang ca", "ค่าล่วงเวลา", "bayad sa overtime"),
     "生病 病假": ("sick", "sick leave", "sakit", "cuti sakit", "nghi om", "bi om", "ป่วย", "ลาป่วย", "may sakit"),
+    "遣返 返國": (
+        "repatriate", "repatriated", "repatriation", "sent home", "send me home", "send me back", "pulang ke negara",
+        "pulang ke negaranya", "dipulangkan", "hoi huong", "buoc hoi huong", "ve nuoc", "ส่งกลับประเทศ", "pinauwi", "pauwiin",
+    ),
+    "移工 扣薪 扣錢": ("forced savings", "forced saving", "tabungan", "menabung", "tien tiet kiem", "tiet kiem", "เงินออม", "ipon"),
     "逃跑 失聯": ("run away", "runaway", "kabur", "bo tron", "หนี", "tumakas"),
     "臺中": ("taichung", "dai trung", "ไถจง", "ไท่จง", "ไทจง"),
     "國定假日": (
@@ -136,6 +143,8 @@ COLLOQUIAL: dict[str, str] = {
     "勞退": "勞工退休金",
     "打工": "工讀",
     "年輕人": "青年",  # the content (and every programme's name) says 青年; people say 年輕人
+    "沒通過": "不核發 駁回",  # a benefit claim turned down: what 勞保局's decision says
+    "沒核准": "不核發 駁回",
     "工資": "薪水",  # mainland usage (工资) and the legal term for what Taiwanese call 薪水
 }
 
