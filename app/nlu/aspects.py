@@ -47,6 +47,10 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "can i still", "am i entitled", "entitled", "eligible for", "is it only for", "only for",
         "bisakah saya", "apakah bisa", "berhak dapat", "tôi có thể", "có thể được",
         "được hưởng", "có được hưởng", "ฉันได้ไหม", "มีสิทธิได้", "สิทธิ์ได้", "pwede ba", "qualified ba",
+        # 「可以領失業給付嗎」, 「能請陪產假嗎」, 「這樣算非自願離職嗎」: can I get / take / count as …? (* is a few words)
+        "可以領*嗎", "能領*嗎", "可以請*嗎", "能請*嗎", "可以申請*嗎", "能申請*嗎", "可以參加*嗎", "能參加*嗎", "算*嗎",
+        "can i get", "can we get", "can i take", "can we take", "can we both", "can i join", "am i able to",
+        "apakah saya boleh", "boleh ikut", "có được nghỉ",
     ),
     Aspect.documents: (
         "證件", "文件", "資料", "準備什麼", "準備哪些", "帶什麼", "帶哪些", "要帶", "需要帶", "準備的東西", "哪些東西",
@@ -91,7 +95,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "給多少", "補助金額", "補多少", "幾成", "幾趴", "上限", "最高", "一個月多少", "每月", "總共", "要付錢", "要繳錢", "免錢", "how much money",
         "how many", "maximum", "percentage", "berapa banyak", "dapat berapa", "uangnya", "maksimal",
         "được bao nhiêu", "tối đa", "bao nhiêu tiền", "ได้เท่าไหร่", "สูงสุด", "กี่เปอร์เซ็นต์",
-        "幾週", "幾個禮拜", "get paid", "paid anything", "how much do i get",
+        "幾週", "幾個禮拜", "get paid", "paid anything", "how much do i get", "mấy tuần", "được trả lương",
         "幾塊", "多少元", "領到多少", "拿到多少", "一天多少", "月領", "給付多少", "補助幾", "有多少", "能領到",
         "可以領到", "how much will", "how much is", "how much can", "compensation amount", "dapat uang", "berapa uang",
         "dapat berapa", "uang berapa", "được tiền", "nhận được bao nhiêu", "được nhận bao nhiêu", "ได้เงิน",
@@ -186,17 +190,24 @@ def _forms(cue: str) -> tuple[str, ...]:
     return (folded, _toneless(folded)) if vietnamese else (folded,)
 
 
+GAP = "*"  # in a cue: up to a few words of anything (「可以領*嗎」 is 「可以領失業給付嗎」 too)
+_GAP_RE = r"\w{0,8}?"
+
+
 @cache
 def _pattern(cue: str) -> re.Pattern[str]:
     """A cue as a compiled pattern (there are more cues than `re` caches). Latin cues as whole words ("open" is not
     in "opened"), Indonesian -nya allowed ("nomornya" is "nomor")."""
+    if GAP in cue:
+        return re.compile(_GAP_RE.join(re.escape(part) for part in cue.split(GAP)))
     if _is_latin_word_cue(cue):
         return re.compile(rf"(?<![a-z]){re.escape(cue)}(?:nya)?(?![a-z])")
     return re.compile(re.escape(cue))
 
 
 def _spans(cue: str, folded: str) -> list[tuple[int, int]]:
-    if cue not in folded:  # every pattern needs the cue itself: hundreds of cues are ruled out without a regex
+    # Every pattern needs the cue's own words: hundreds of cues are ruled out without a regex.
+    if not all(part in folded for part in cue.split(GAP)):
         return []
     return [m.span() for m in _pattern(cue).finditer(folded)]
 
@@ -213,10 +224,11 @@ def detect_aspect(text: str) -> Aspect | None:
     folded = _fold(text)
     found = [(start, end, rank) for rank, cues in enumerate(_CUE_FORMS.values())
              for forms in cues for form in forms for start, end in _spans(form, folded)]
-    # A cue inside a longer one found at the same place does not count: 「ภายในกี่วัน」 is a deadline, not the
-    # amount that 「กี่วัน」 alone would be; "berapa lama" is not "berapa".
+    # A cue that shares words with a longer one does not count: 「ภายในกี่วัน」 is a deadline, not the amount that
+    # 「กี่วัน」 alone would be; "berapa lama" is not "berapa"; "how much can I get" is an amount, not the
+    # eligibility of "can I get".
     kept = {(start, end, rank) for start, end, rank in found
-            if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in found)}
+            if not any(s < end and start < e and (e - s) > (end - start) for s, e, _ in found)}
     best: tuple[int, int, int] | None = None  # (cues found, -priority, longest cue)
     chosen = None
     for rank, aspect in enumerate(_CUE_FORMS):
@@ -252,6 +264,7 @@ def follow_up_only(text: str, extra_phrases: tuple[str, ...] = ()) -> bool:
 @lru_cache(maxsize=8)
 def _removable(extra_phrases: tuple[str, ...]) -> tuple[str, ...]:
     """Cues, `extra_phrases` and glue words in every form, longest first (so 「準備哪些」 goes before 「哪些」)."""
-    phrases = {form for cues in _CUE_FORMS.values() for forms in cues for form in forms}
+    # Not the gapped cues: what fills their gap (「可以領失業給付嗎」's 失業給付) may name a topic of its own.
+    phrases = {form for cues in _CUE_FORMS.values() for forms in cues for form in forms if GAP not in form}
     phrases |= {form for phrase in (*extra_phrases, *_FILLER) for form in _forms(phrase)}
     return tuple(sorted(phrases, key=len, reverse=True))
