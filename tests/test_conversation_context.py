@@ -98,6 +98,19 @@ def test_a_new_question_read_as_a_follow_up_still_offers_the_service_it_names(cl
     assert state_of(user).topic_service_ids[0] == "labour-insurance" or any("s=labour-insurance" in d for d in offered)
 
 
+def test_a_question_the_engine_cannot_place_alone_is_about_the_service_being_discussed(client, line):
+    """On its own, 「我開店還沒滿一年的也可以嗎」 is spread over youth and start-up services (a choice list); in a
+    conversation about start-up loans it is about those."""
+    question = "我開店還沒滿一年的也可以嗎"
+    alone = only_message(say(client, line, question, user=new_user()))
+    assert "請選一個" in alone["text"] and "s=startup-loans" in str(alone), f"no longer ambiguous alone: {alone}"
+    user = new_user()
+    say(client, line, "創業鳳凰貸款要怎麼申請", user=user)
+    assert state_of(user).topic_service_ids[0] == "startup-loans"
+    reply = only_message(say(client, line, question, user=user))
+    assert "請選一個" not in str(reply) and state_of(user).topic_service_ids[0] == "startup-loans", reply
+
+
 def test_start_over_forgets_the_conversation(client, line):
     user = new_user()
     say(client, line, "台中年輕人就業獎勵怎麼申請", user=user)

@@ -284,11 +284,14 @@ def _follows_up(topic: Service, text: str, understanding: Understanding, found: 
                 stated: Mapping[str, Any]) -> bool:
     """Whether a message is about the conversation's service. A message that asks about a part of a service or
     states facts is, unless it names another service of its own (「另外想問特休怎麼算」); a short message with no
-    such cue (「時薪呢」, 「談不攏的話咧」) is, when it is about no service, greeting or other matter clearly."""
+    such cue (「時薪呢」, 「談不攏的話咧」) is, when it is about no service, greeting or other matter clearly; so is a
+    message the engine would ask about, when the conversation's service is among those it would offer."""
     if switches_topic(text):
         return False
     if follow_up_only(text, FACT_PHRASES):
         return True
+    if understanding.kind == "clarify" and topic.id in [m.service_id for m in found[:3]]:
+        return True  # the engine cannot choose between services, one of them the conversation's: the conversation can
     names_another = (understanding.kind == "answer" and bool(found) and found[0].service_id not in (None, topic.id)
                      and found[0].score >= SWITCH_CONFIDENCE)
     clearly_elsewhere = understanding.intent == OUT_OF_SCOPE and understanding.confidence >= SWITCH_CONFIDENCE
