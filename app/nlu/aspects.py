@@ -64,7 +64,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "what do i need", "required documents", "surat-surat", "formulir", "fotokopi", "giấy gì", "mẫu đơn",
         "cần chuẩn bị", "แบบฟอร์ม", "เตรียมอะไรบ้าง",
         "準備啥", "帶啥", "要啥", "備齊", "證據", "附啥",
-        "要交什麼", "交什麼", "繳什麼", "附上", "what papers",
+        "要交什麼", "交什麼", "繳什麼", "附上", "附哪些", "要附", "what papers",
         "what should i prepare", "bawa dokumen", "syarat dokumen", "persiapan", "cần giấy", "chuẩn bị gì",
         "ต้องใช้อะไร", "ใช้เอกสาร",
     ),
