@@ -213,7 +213,9 @@ def lexical_engine(kb: KnowledgeBase, settings: Settings) -> NluEngine:
     engine = load_engine(kb, settings, LEXICAL_ONLY)
     if engine is not None:
         return engine
-    with _build_lock(settings.index_dir):
+    # A lock of its own: a process that has built the lexical engine goes on to build the complete one, and the
+    # other process should not wait for that to load this.
+    with _build_lock(settings.index_dir, lock_name=".lexical.lock"):
         return load_engine(kb, settings, LEXICAL_ONLY) or _build_lexical(kb, settings)
 
 
@@ -243,9 +245,9 @@ def reindex(engine: NluEngine, kb: KnowledgeBase) -> NluEngine:
 
 
 @contextmanager
-def _build_lock(index_dir: Path, progress: BuildProgress | None = None) -> Iterator[None]:
+def _build_lock(index_dir: Path, progress: BuildProgress | None = None, lock_name: str = ".build.lock") -> Iterator[None]:
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".build.lock", "w") as lock:
+    with open(index_dir / lock_name, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
