@@ -126,6 +126,7 @@ class Runtime:
         with self._completion_lock:
             self._to_complete = kb  # content published meanwhile replaces what was waiting: only the newest is built
             if self._completer is None:
+                self.build = BuildProgress()  # shown on /readyz from now, not from when the thread gets going
                 self._completer = threading.Thread(target=self._complete_engines, name="nlu-complete", daemon=True)
                 self._completer.start()
 
@@ -136,7 +137,7 @@ class Runtime:
                 if kb is None:
                     self._completer = None
                     return
-            self.build = BuildProgress()
+            self.build = self.build or BuildProgress()
             try:
                 engine = build_engine(kb, self.settings, self.build)
             except Exception:  # the engine answering now keeps answering; the next publish tries again
