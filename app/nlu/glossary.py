@@ -143,6 +143,9 @@ COLLOQUIAL: dict[str, str] = {
     "勞退": "勞工退休金",
     "打工": "工讀",
     "年輕人": "青年",  # the content (and every programme's name) says 青年; people say 年輕人
+    "裁掉": "裁員 資遣",
+    "縮編": "裁員",
+    "辭退": "解僱 資遣",  # mainland usage (辞退), heard in Taiwan too
     "沒通過": "不核發 駁回",  # a benefit claim turned down: what 勞保局's decision says
     "沒核准": "不核發 駁回",
     "工資": "薪水",  # mainland usage (工资) and the legal term for what Taiwanese call 薪水
