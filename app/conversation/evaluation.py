@@ -286,5 +286,5 @@ def _print(report: dict, out: TextIO) -> None:
         for lang, counts in result["by_language"].items():
             total = sum(counts.values())
             print(f"      {lang:6} turns={total:<4} " + "  ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=out)
-    print("  targets: " + "; ".join(f"{name}: " + ", ".join(f"{k} {v:.0%}" if v < 1 else f"{k} {v}" for k, v in t.items())
+    print("  targets: " + "; ".join(f"{name}: " + ", ".join(f"{k} {v:.1%}" if v < 1 else f"{k} {v}" for k, v in t.items())
                                     for name, t in TARGETS.items()), file=out)
