@@ -73,7 +73,6 @@ class Thresholds:
     smalltalk: float  # least confidence in a conversational intent
     lead: float = float("inf")  # best service this many times likelier than the next: answered all the same
     lead_floor: float = 1.0  # … when at least this likely
-    pair: float = 1.01  # least joint confidence of two close services to answer with both (over 1: never)
     # Below `sure`, an answer also needs the probability that the question is another agency's matter to be at most
     # `out_of_scope_ceiling`: look-alikes (軍公教退休金 for 勞工退休金) match one service well and leave the rest to
     # "out of scope", where a real question leaves it to neighbouring services.
@@ -251,7 +250,7 @@ def decide(found: Evidence, targets: Sequence[str], thresholds: Thresholds) -> D
 
     Answer when the best service or plan item alone is likely enough, or a clear favourite (`lead` times likelier
     than the next service) — the next plausible services go with the answer, a tap away; answer with two services
-    when two are close and together likely enough (`pair`); otherwise, when the question is likely about one of our
+    when two are close and together likely enough (`PAIR_MASS`); otherwise, when the question is likely about one of our
     services at all, offer the best three; a conversational intent when it is the best target and clear; otherwise
     fall back. Comparing masses rather than single targets matters: a question spread over four plausible
     services is still about our services, even if "out of scope" is more likely than each of them alone.
@@ -266,7 +265,7 @@ def decide(found: Evidence, targets: Sequence[str], thresholds: Thresholds) -> D
             found.best_confidence >= thresholds.lead * found.runner_up_confidence
         ):
             return "answer"
-        if _pair_possible(found) and found.best_confidence + found.runner_up_confidence >= thresholds.pair:
+        if _pair_possible(found) and found.best_confidence + found.runner_up_confidence >= PAIR_MASS:
             return "pair"
     if found.service_top3 and found.in_scope_mass >= thresholds.clarify:
         return "clarify"
@@ -331,11 +330,8 @@ def choose_thresholds(held: Sequence[HeldOut], weights: np.ndarray) -> tuple[Thr
         reaching = np.searchsorted(-masses[order], -grid, side="right")  # how many masses are ≥ each threshold
         return base + gained[reaching]
 
-    def total(answered: np.ndarray, clarify: float) -> float:
-        return float(totals(answered)[THRESHOLD_GRID.index(clarify)])
-
     def each(answered: np.ndarray, clarify: float) -> np.ndarray:
-        """Every phrasing's utility (`total` is their sum)."""
+        """Every phrasing's utility, for one clarify threshold."""
         clarified = ~smalltalk_first & ~answered & (in_scope_mass >= clarify)
         return np.where(answered, utility["answer"], np.where(clarified, utility["clarify"], utility["fallback"]))
 
@@ -363,13 +359,13 @@ def choose_thresholds(held: Sequence[HeldOut], weights: np.ndarray) -> tuple[Thr
     sure, ceiling = 1.01, 1.0
     for candidate_sure in SURE_GRID:
         for candidate_ceiling in CEILING_GRID:
-            if (v := total(answered_by(answer, lead, floor, candidate_sure, candidate_ceiling), clarify)) > value:
+            if (v := float(each(answered_by(answer, lead, floor, candidate_sure, candidate_ceiling), clarify).sum())) > value:
                 value, sure, ceiling = v, candidate_sure, candidate_ceiling
     answer = _bagged_answer_threshold(np.stack([each(answered_by(a, lead, floor, sure, ceiling), clarify)
                                                 for a in THRESHOLD_GRID]))
     everything = [(probabilities(weights, h.design), h) for h in held]
     thresholds = Thresholds(answer=answer, clarify=clarify, smalltalk=_smalltalk_threshold(everything), lead=lead,
-                            lead_floor=floor, pair=PAIR_MASS, sure=sure, out_of_scope_ceiling=ceiling)
+                            lead_floor=floor, sure=sure, out_of_scope_ceiling=ceiling)
     counts = Counter(outcome(decide(found, h.targets, thresholds), found, h.targets, h.target) for found, h in scored)
     return thresholds, dict(counts)
 
