@@ -400,8 +400,12 @@ def rollback(request: Request, collection: Collection, item_id: str, background:
     return _rollback(request, background, _KIND_OF[collection], item_id, version, user)
 
 
+def _collection(kind: content.ContentKind) -> Collection:
+    return "places" if kind is content.PLACES else "services"
+
+
 def _console_url(kind: content.ContentKind, item_id: str) -> str:
-    return f"/console/{next(path for path, known in _KIND_OF.items() if known is kind)}/{item_id}"
+    return f"/console/{_collection(kind)}/{item_id}"
 
 
 def _item_overview(request: Request, kind: content.ContentKind, item_id: str, status_code: int, **extra) -> HTMLResponse:
@@ -452,8 +456,7 @@ def _history(request: Request, kind: content.ContentKind, item_id: str) -> HTMLR
                                         f"第 {older.version} 版" if older else "", f"第 {v.version} 版", kind=kind)
         for v, older in zip(versions, [*versions[1:], None], strict=True)
     }
-    nav = "places" if kind is content.PLACES else "services"
-    return page(request, "history.html", nav=nav, draft=draft, versions=versions, diffs=diffs, audit=audit)
+    return page(request, "history.html", nav=_collection(kind), draft=draft, versions=versions, diffs=diffs, audit=audit)
 
 
 def _rollback(request: Request, background: BackgroundTasks, kind: content.ContentKind, item_id: str, version: int,

@@ -36,9 +36,11 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "仲介費": ("broker fee", "agency fee", "biaya agen", "biaya agensi", "phi moi gioi", "ค่านายหน้า", "bayad sa ahensya"),
     "轉換雇主": (
         "change employer", "change employers", "transfer employer", "switch employer", "new employer", "pindah majikan",
-        "ganti majikan", "doi chu", "chuyen chu", "transfer period", "employer transfer", "transfer to another employer",
-        "changing employer", "changing employers", "change of employer", "allowed to transfer", "reasons for transfer",
-        "transfer paper", "release paper", "release letter", "makalipat", "lumipat ng employer", "lipat ng amo", "เปลี่ยนนายจ้าง", "lumipat ng amo", "palit amo",
+        "ganti majikan", "doi chu", "chuyen chu", "เปลี่ยนนายจ้าง", "lumipat ng amo", "palit amo",
+        # Not "transfer" alone: it is also how people send money home.
+        "transfer period", "employer transfer", "transfer to another employer", "changing employer", "changing employers",
+        "change of employer", "allowed to transfer", "reasons for transfer", "transfer paper", "release paper",
+        "release letter", "makalipat", "lumipat ng employer", "lipat ng amo",
     ),
     "移工 外勞": ("migrant worker", "migrant workers", "foreign worker", "pekerja migran", "tki", "pmi", "lao dong nuoc ngoai", "แรงงานต่างชาติ", "แรงงานข้ามชาติ", "ofw"),
     "看護工 家庭看護": ("caregiver", "care giver", "carer", "perawat", "penjaga", "jaga", "kan ho cong", "ho ly", "nguoi cham soc", "ผู้ดูแล", "คนดูแล", "tagapag-alaga"),
