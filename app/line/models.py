@@ -27,7 +27,7 @@ UNFINISHED = (EventStatus.pending, EventStatus.processing)
 # when it says `status IN ('pending', 'processing')` in so many words (`app.line.queue.unfinished`). There is no
 # index on the status alone: SQLite would search by it and sort, where the partial index is already in order; what
 # reads finished events (retention, the metrics' counts) runs once a minute or per scrape, and may scan.
-_UNFINISHED = text("status IN ('pending', 'processing')")
+_UNFINISHED = text("status IN ({})".format(", ".join(f"'{status}'" for status in UNFINISHED)))
 
 
 class WebhookEvent(SQLModel, table=True):

@@ -107,7 +107,8 @@ def claim_batch(session: Session, worker: str, limit: int, *, lease_seconds: flo
 
 def waiting(session: Session, limit: int) -> list[WebhookEvent]:
     """The oldest events not yet claimed (read only)."""
-    return list(session.scalars(select(WebhookEvent).where(col(WebhookEvent.status) == EventStatus.pending)
+    return list(session.scalars(select(WebhookEvent)
+                                .where(unfinished(), col(WebhookEvent.status) == EventStatus.pending)
                                 .order_by(col(WebhookEvent.event_time)).limit(limit)))
 
 
