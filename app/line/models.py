@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, text
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -20,24 +20,8 @@ class EventStatus(StrEnum):
     failed = "failed"  # handling raised; see `error`
 
 
-UNFINISHED = (EventStatus.pending, EventStatus.processing)
-# What the answer workers search on every claim: the events not yet finished, in the order they are answered.
-# Partial, so that a claim's scan never walks the finished events kept for retention (and their dead row versions),
-# which made a claim on PostgreSQL take over 100 ms once a few thousand had been answered. A query uses these only
-# when it says `status IN ('pending', 'processing')` in so many words (`app.line.queue.unfinished`). There is no
-# index on the status alone: SQLite would search by it and sort, where the partial index is already in order; what
-# reads finished events (retention, the metrics' counts) runs once a minute or per scrape, and may scan.
-_UNFINISHED = text("status IN ({})".format(", ".join(f"'{status}'" for status in UNFINISHED)))
-
-
 class WebhookEvent(SQLModel, table=True):
     __tablename__ = "webhook_event"
-    __table_args__ = (
-        Index("ix_webhook_event_unfinished", "event_time", postgresql_where=_UNFINISHED, sqlite_where=_UNFINISHED),
-        # The earlier, unfinished events of the same person, which a claim must wait for.
-        Index("ix_webhook_event_unfinished_user", "user_pseudonym", "event_time", postgresql_where=_UNFINISHED,
-              sqlite_where=_UNFINISHED),
-    )
 
     # LINE's webhookEventId: the primary key is what makes redeliveries and duplicates collapse into one event,
     # across every server process sharing the database.
@@ -50,12 +34,12 @@ class WebhookEvent(SQLModel, table=True):
     # The reply, saved in the same transaction as the conversation's change (an eligibility check's next step, a
     # logged turn). A retry after a timeout or a dead worker sends this again instead of answering a second time.
     reply_messages: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    user_pseudonym: str | None = Field(default=None, max_length=64)
+    user_pseudonym: str | None = Field(default=None, max_length=64, index=True)
     # LINE's timestamp: decides whether the reply token may still be valid, and the order events are answered in.
-    event_time: dt.datetime
+    event_time: dt.datetime = Field(index=True)
     received_at: dt.datetime = Field(default_factory=utcnow)
     is_redelivery: bool = False
-    status: EventStatus = Field(default=EventStatus.pending)
+    status: EventStatus = Field(default=EventStatus.pending, index=True)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: dt.datetime | None = None
     # A live worker renews this every few seconds; once it has passed, the worker is taken for dead and any other

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app.db import as_utc, utcnow
-from app.line.models import UNFINISHED, EventStatus, WebhookEvent, WebhookOutcomeTotal
+from app.line.models import EventStatus, WebhookEvent, WebhookOutcomeTotal
 from app.privacy import mask_personal_data
 
 MAX_ATTEMPTS = 3
@@ -54,16 +54,8 @@ def new_worker_id() -> str:
 _earlier = aliased(WebhookEvent)
 
 
-def unfinished(events=WebhookEvent):
-    """Not yet finished, with the statuses written out: SQLite uses a partial index only when a query repeats its
-    condition literally, and a bound parameter is not literal."""
-    statuses = bindparam("unfinished", list(UNFINISHED), expanding=True, literal_execute=True, unique=True)
-    return col(events.status).in_(statuses)
-
-
 def _claimable(now: dt.datetime):
     return and_(
-        unfinished(),
         col(WebhookEvent.attempts) < MAX_ATTEMPTS,
         or_(
             col(WebhookEvent.status) == EventStatus.pending,
@@ -73,7 +65,7 @@ def _claimable(now: dt.datetime):
         # eligibility check depends on the question before it.
         ~exists().where(
             col(_earlier.user_pseudonym) == col(WebhookEvent.user_pseudonym),
-            unfinished(_earlier),
+            col(_earlier.status).in_([EventStatus.pending, EventStatus.processing]),
             or_(col(_earlier.event_time) < col(WebhookEvent.event_time),
                 and_(col(_earlier.event_time) == col(WebhookEvent.event_time),
                      col(_earlier.id) < col(WebhookEvent.id))),
@@ -107,8 +99,7 @@ def claim_batch(session: Session, worker: str, limit: int, *, lease_seconds: flo
 
 def waiting(session: Session, limit: int) -> list[WebhookEvent]:
     """The oldest events not yet claimed (read only)."""
-    return list(session.scalars(select(WebhookEvent)
-                                .where(unfinished(), col(WebhookEvent.status) == EventStatus.pending)
+    return list(session.scalars(select(WebhookEvent).where(col(WebhookEvent.status) == EventStatus.pending)
                                 .order_by(col(WebhookEvent.event_time)).limit(limit)))
 
 
@@ -176,7 +167,6 @@ def give_up_exhausted(session: Session) -> int:
     """Events that failed MAX_ATTEMPTS times are marked failed instead of being retried forever (commits)."""
     now = utcnow()
     exhausted = and_(
-        unfinished(),
         col(WebhookEvent.attempts) >= MAX_ATTEMPTS,
         or_(col(WebhookEvent.status) == EventStatus.pending,
             and_(col(WebhookEvent.status) == EventStatus.processing, col(WebhookEvent.lease_expires_at) < now)),
@@ -228,15 +218,18 @@ class Backlog:
 
 def backlog(session: Session) -> Backlog:
     """What the metrics show: across every worker and machine, since the database is the queue."""
-    by_status = dict(session.execute(
-        select(col(WebhookEvent.status), func.count()).where(unfinished()).group_by(col(WebhookEvent.status))).all())
+    unfinished = dict(session.execute(
+        select(col(WebhookEvent.status), func.count())
+        .where(col(WebhookEvent.status).in_([EventStatus.pending, EventStatus.processing]))
+        .group_by(col(WebhookEvent.status))).all())
     live = dict(session.execute(
         select(_OUTCOME, func.count()).where(col(WebhookEvent.status).in_(FINISHED)).group_by(_OUTCOME)).all())
     archived = dict(session.execute(select(col(WebhookOutcomeTotal.outcome), col(WebhookOutcomeTotal.count))).all())
-    oldest = session.scalar(select(func.min(col(WebhookEvent.event_time))).where(unfinished()))
+    oldest = session.scalar(select(func.min(col(WebhookEvent.event_time)))
+                            .where(col(WebhookEvent.status).in_([EventStatus.pending, EventStatus.processing])))
     return Backlog(
-        waiting=by_status.get(EventStatus.pending, 0),
-        in_progress=by_status.get(EventStatus.processing, 0),
+        waiting=unfinished.get(EventStatus.pending, 0),
+        in_progress=unfinished.get(EventStatus.processing, 0),
         oldest_waiting_seconds=max(0.0, (utcnow() - as_utc(oldest)).total_seconds()) if oldest else 0.0,
         totals={outcome: live.get(outcome, 0) + archived.get(outcome, 0) for outcome in OUTCOMES},
     )
