@@ -166,6 +166,7 @@ WHERE = ("在哪", "哪裡", "哪里", "地點", "地址", "最近的", "附近"
 _PUNCTUATION_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=256)  # one message is folded by each of the questions asked of it
 def _fold(text: str) -> str:
     """NFKC, lower case, and simplified Chinese in Taiwan's characters and words, so one cue serves both."""
     folded = unicodedata.normalize("NFKC", text).lower()
@@ -217,6 +218,9 @@ def _found(cue: str, folded: str) -> bool:
 
 
 _CUE_FORMS = {aspect: tuple(_forms(cue) for cue in cues) for aspect, cues in CUES.items()}
+# Folded once here: folding a cue (OpenCC for the Chinese ones) on every message was most of a reply's NLU time.
+_TOPIC_SWITCH_FORMS = tuple(form for marker in TOPIC_SWITCH for form in _forms(marker))
+_WHERE_FORMS = tuple(form for cue in WHERE for form in _forms(cue))
 
 
 def detect_aspect(text: str) -> Aspect | None:
@@ -243,12 +247,12 @@ def detect_aspect(text: str) -> Aspect | None:
 
 def switches_topic(text: str) -> bool:
     folded = _fold(text)
-    return any(_found(form, folded) for marker in TOPIC_SWITCH for form in _forms(marker))
+    return any(_found(form, folded) for form in _TOPIC_SWITCH_FORMS)
 
 
 def asks_where(text: str) -> bool:
     folded = _fold(text)
-    return any(_found(form, folded) for cue in WHERE for form in _forms(cue))
+    return any(_found(form, folded) for form in _WHERE_FORMS)
 
 
 def follow_up_only(text: str, extra_phrases: tuple[str, ...] = ()) -> bool:
@@ -256,7 +260,8 @@ def follow_up_only(text: str, extra_phrases: tuple[str, ...] = ()) -> bool:
     about the service already being discussed."""
     rest = _fold(text)
     for phrase in _removable(extra_phrases):
-        rest = _pattern(phrase).sub(" ", rest)
+        if phrase in rest:  # most of the hundreds of phrases are not there: no regex for them
+            rest = _pattern(phrase).sub(" ", rest)
     rest = re.sub(r"\d+", " ", rest)
     return len(_PUNCTUATION_RE.sub("", rest)) <= 1
 
