@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # A claimed event is the worker's for this long, renewed while it works; a dead worker's events are taken over
     # by another within this time.
     claim_lease_seconds: float = Field(default=5.0, gt=0)
+    # A stopping worker lets the events in hand finish this long (within `serve`'s 15 s before a kill); what is
+    # still unfinished then is left to its lease: another worker takes it over and sends the reply saved for it.
+    worker_stop_grace_seconds: float = Field(default=10.0, gt=0)
     # Finished events are kept this long (a late redelivery is still recognised), then deleted.
     webhook_retention_hours: float = Field(default=48.0, gt=0)
 

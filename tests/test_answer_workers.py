@@ -60,6 +60,19 @@ def test_a_lease_that_ran_out_is_taken_over_and_a_renewed_one_is_not(private_que
     assert private_queue.get(WebhookEvent, lost["webhookEventId"], populate_existing=True).claimed_by == "worker-b"
 
 
+def test_a_worker_never_takes_again_an_event_it_still_has_in_hand(private_queue):
+    """A worker too busy to renew in time must not start a second answer to an event it is answering."""
+    slow, other = text_event("慢慢答", user="U" + "3" * 32), text_event("下一題", user="U" + "4" * 32)
+    add(private_queue, slow)
+    [held] = queue.claim_batch(private_queue, "worker-a", 5, lease_seconds=0.01)
+    time.sleep(0.05)  # its lease ran out unrenewed
+    add(private_queue, other)
+    again = queue.claim_batch(private_queue, "worker-a", 5, lease_seconds=5, in_hand=[held.id])
+    assert [e.id for e in again] == [other["webhookEventId"]]
+    # Once it is out of hand (its answer lost without an outcome), the lapsed lease is the worker's to take again.
+    assert [e.id for e in queue.claim_batch(private_queue, "worker-a", 5, lease_seconds=5)] == [held.id]
+
+
 def test_expired_tokens_are_missed_exhausted_events_failed_and_totals_only_grow(private_queue):
     old, fine = text_event("很久以前", user="U" + "3" * 32), text_event("剛剛", user="U" + "4" * 32)
     old["timestamp"] = now_ms() - 120_000
@@ -149,3 +162,30 @@ def test_one_person_s_messages_are_answered_in_order_one_at_a_time(private_queue
     assert queue.claim_batch(private_queue, "worker-b", 10, lease_seconds=5) == []  # 「是」 waits for its question
     queue.finish(private_queue, "worker-a", [(first["webhookEventId"], Outcome(EventStatus.done))])
     assert [e.id for e in queue.claim_batch(private_queue, "worker-b", 10, lease_seconds=5)] == [second["webhookEventId"]]
+
+
+def test_a_stopped_worker_leaves_a_reply_stuck_at_line_to_its_lease(line, tmp_path):
+    """SIGTERM while LINE holds a reply: the worker ends within its grace period instead of waiting for LINE (or
+    forever), and the event is left to its lease, not lost."""
+    with private_database(tmp_path) as url:
+        env = {"DATABASE_URL": url, "LINE_TIMEOUT_SECONDS": "60", "WORKER_STOP_GRACE_SECONDS": "1"}
+        engine = make_engine(url)
+        migrate(url)
+        event = text_event("選單")  # answered without retrieval
+        with Session(engine) as session:
+            add(session, event)
+        worker = WorkerProcess(env, tmp_path / "worker.log")
+        try:
+            line.delays.append(60.0)
+            assert line.wait_for_replies(1, token=event["replyToken"], timeout=120), worker.log_path.read_text()
+            stopped_at = time.monotonic()
+            worker.stop()
+            assert time.monotonic() - stopped_at < 1 + 5, worker.log_path.read_text()[-2000:]
+            assert worker.process.returncode == 0, worker.log_path.read_text()[-2000:]
+            assert "1 event(s) unfinished" in worker.log_path.read_text()
+            with Session(engine) as session:
+                stored = session.get(WebhookEvent, event["webhookEventId"])
+                assert stored.status is EventStatus.processing and stored.reply_messages  # its lease runs out
+        finally:
+            worker.stop()
+            engine.dispose()

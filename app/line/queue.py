@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import socket
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import cast
 
@@ -73,21 +74,24 @@ def _claimable(now: dt.datetime):
     )
 
 
-def claim_batch(session: Session, worker: str, limit: int, *, lease_seconds: float) -> list[WebhookEvent]:
-    """Up to `limit` events for this worker, oldest first (commits)."""
+def claim_batch(session: Session, worker: str, limit: int, *, lease_seconds: float,
+                in_hand: Collection[str] = ()) -> list[WebhookEvent]:
+    """Up to `limit` events for this worker, oldest first (commits). Not the events the worker has `in_hand`: when
+    a starved worker renewed a lease too late, taking the event again would answer it twice at once."""
     now = utcnow()
-    if not _any(session, _claimable(now)):
+    claimable = and_(_claimable(now), col(WebhookEvent.id).not_in(in_hand)) if in_hand else _claimable(now)
+    if not _any(session, claimable):
         return []
     oldest = (
         select(col(WebhookEvent.id))
-        .where(_claimable(now))
+        .where(claimable)
         .order_by(col(WebhookEvent.event_time))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     claimed = session.scalars(
         update(WebhookEvent)
-        .where(col(WebhookEvent.id).in_(oldest.scalar_subquery()), _claimable(now))
+        .where(col(WebhookEvent.id).in_(oldest.scalar_subquery()), claimable)
         .values(status=EventStatus.processing, claimed_by=worker, claimed_at=now,
                 lease_expires_at=now + dt.timedelta(seconds=lease_seconds), attempts=col(WebhookEvent.attempts) + 1)
         .returning(WebhookEvent),

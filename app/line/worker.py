@@ -63,7 +63,7 @@ class AnswerWorker:
         self._writing_held_rows = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Answer until `stop` is set, then let the events in hand finish."""
+        """Answer until `stop` is set, then let the events in hand finish (for `worker_stop_grace_seconds`)."""
         log.info("answer worker %s started (%d at once)", self.id, self.settings.worker_concurrency)
         helpers = [asyncio.create_task(self._renew_leases_forever()), asyncio.create_task(self._housekeeping_forever()),
                    asyncio.create_task(self._write_outcomes_forever())]
@@ -78,7 +78,14 @@ class AnswerWorker:
                         wait.cancel()
         finally:
             if self._held:
-                await asyncio.gather(*self._held.values(), return_exceptions=True)
+                _finished, unfinished = await asyncio.wait(list(self._held.values()),
+                                                           timeout=self.settings.worker_stop_grace_seconds)
+                if unfinished:
+                    log.warning("stopping with %d event(s) unfinished: their leases will run out and another "
+                                "worker answers them", len(unfinished))
+                for task in unfinished:
+                    task.cancel()
+                await asyncio.gather(*unfinished, return_exceptions=True)
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
@@ -95,7 +102,7 @@ class AnswerWorker:
         # Busy: claim again once a quarter of the slots are free, so that claims come in batches, not one by one.
         if room <= 0 or (self._held and room < max(1, self.settings.worker_concurrency // 4)):
             return False
-        events = await asyncio.to_thread(self._claim, room)
+        events = await asyncio.to_thread(self._claim, room, list(self._held))
         for event in events:
             task = asyncio.create_task(self._answer(event, content))
             self._held[event.id] = task
@@ -121,9 +128,10 @@ class AnswerWorker:
         self._held.pop(eid, None)
         self._room.set()
 
-    def _claim(self, room: int) -> list[WebhookEvent]:
+    def _claim(self, room: int, in_hand: list[str]) -> list[WebhookEvent]:
         with session_scope() as session:
-            return queue.claim_batch(session, self.id, room, lease_seconds=self.settings.claim_lease_seconds)
+            return queue.claim_batch(session, self.id, room, lease_seconds=self.settings.claim_lease_seconds,
+                                     in_hand=in_hand)
 
     async def _answer(self, event: WebhookEvent, content: Content) -> None:
         try:
@@ -190,17 +198,22 @@ class AnswerWorker:
             await self._outcomes_waiting.wait()
             self._outcomes_waiting.clear()
             written, self._outcomes = self._outcomes, []
-            outcomes = sorted((eid, outcome) for eid, outcome, _ in written)
-            for attempt in range(1, OUTCOME_ATTEMPTS + 1):
-                try:
-                    async with self._writing_held_rows:
-                        await asyncio.to_thread(self._finish, outcomes)
-                    break
-                except Exception:  # after the last attempt the events stay claimed: their leases run out and
-                    log.exception("recording the outcome of %d event(s) failed (attempt %d)", len(written), attempt)
-                    await asyncio.sleep(0.05 * attempt)  # they are taken up again, and their saved reply resent
-            for _eid, _outcome, done in written:
-                done.set_result(None)
+            # In the order of the rows' keys, so that two workers' writes never wait for each other crosswise.
+            outcomes = sorted(((eid, outcome) for eid, outcome, _ in written), key=lambda pair: pair[0])
+            try:
+                for attempt in range(1, OUTCOME_ATTEMPTS + 1):
+                    try:
+                        async with self._writing_held_rows:
+                            await asyncio.to_thread(self._finish, outcomes)
+                        break
+                    except Exception:  # after the last attempt the events stay claimed: their leases run out and
+                        log.exception("recording the outcome of %d event(s) failed (attempt %d)", len(written),
+                                      attempt)
+                        await asyncio.sleep(0.05 * attempt)  # they are taken up again, and their saved reply resent
+            finally:  # whatever happened, the answers waiting for this write end: a worker never stalls on one
+                for _eid, _outcome, done in written:
+                    if not done.done():
+                        done.set_result(None)
 
     def _finish(self, outcomes: list[tuple[str, Outcome]]) -> None:
         with session_scope() as session:
