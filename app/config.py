@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # name or local path (e.g. paraphrase-multilingual-MiniLM-L12-v2 baked into the image).
     embedding_model: str = "builtin"
     index_dir: Path = PROJECT_ROOT / "data" / "index"
+    # How much the builtin encoder is trained: token tables from different seeds side by side (one table's routing
+    # moved with its seed), and passes over the example pairs. Less builds faster and routes worse: for tests of
+    # the index's life cycle, not for serving. An index is reused only when built the same way.
+    builtin_members: int = Field(default=3, ge=1)
+    builtin_epochs: int = Field(default=10, ge=1)
     # How often each server process checks whether published content changed (and reloads its index).
     content_poll_seconds: float = Field(default=3.0, gt=0)
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
 
+from app.config import get_settings
 from app.nlu import encoder as encoders
 from app.nlu.documents import Document
 from app.nlu.evaluation import minilm_model_path
@@ -36,7 +37,8 @@ DOCUMENTS = [
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> tuple[encoders.StaticEncoder, Path]:
     out = tmp_path_factory.mktemp("encoder")
-    return encoders.train_builtin(DOCUMENTS, out), out
+    serving = get_settings()  # trained as for serving
+    return encoders.train_builtin(DOCUMENTS, out, members=serving.builtin_members, epochs=serving.builtin_epochs), out
 
 
 def _embed(model: encoders.Encoder, texts: list[str]) -> np.ndarray:
@@ -78,8 +80,8 @@ def test_builtin_encoder_gives_unit_vectors_that_bring_a_question_near_its_servi
 
 
 def test_builtin_training_is_deterministic_for_a_seed():
-    first = encoders.train_builtin(DOCUMENTS)
-    second = encoders.train_builtin(DOCUMENTS)
+    first = encoders.train_builtin(DOCUMENTS, members=2, epochs=2)
+    second = encoders.train_builtin(DOCUMENTS, members=2, epochs=2)
     texts = ["公司沒發薪水", "Free Chinese classes"]
     assert np.array_equal(_embed(first, texts), _embed(second, texts))
 

@@ -44,7 +44,10 @@ def with_example(kb: KnowledgeBase, service_id: str, example: str) -> KnowledgeB
 
 @pytest.fixture
 def settings(tmp_path):
-    return get_settings().model_copy(update={"index_dir": tmp_path / "index"})
+    """An index directory of its own, and an encoder trained lightly: these tests are about the index's life, not
+    about how well it routes."""
+    return get_settings().model_copy(update={"index_dir": tmp_path / "index", "builtin_members": 1,
+                                             "builtin_epochs": 2})
 
 
 @pytest.fixture
@@ -85,6 +88,12 @@ def test_index_is_rebuilt_when_content_changes(small_kb, settings, count_builds)
     assert count_builds == ["build", "build"]
     assert engine.knowledge_version == changed.version
     assert (index_directory(settings.index_dir, changed.version, "builtin") / MANIFEST).exists()
+
+
+def test_an_index_trained_otherwise_is_not_reused(small_kb, settings, count_builds):
+    build_engine(small_kb, settings)
+    build_engine(small_kb, settings.model_copy(update={"builtin_epochs": settings.builtin_epochs + 1}))
+    assert count_builds == ["build", "build"]
 
 
 def test_a_damaged_index_is_rebuilt_not_fatal(small_kb, settings, count_builds):

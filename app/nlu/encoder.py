@@ -34,12 +34,10 @@ BUILTIN = "builtin"
 # Small on purpose: the corpus is a few thousand sentences and the machine has two shared cores.
 BUILTIN_VOCAB_SIZE = 6000
 BUILTIN_DIMENSION = 128
-BUILTIN_EPOCHS = 10
 BUILTIN_BATCH_SIZE = 128
 BUILTIN_LEARNING_RATE = 0.5
 BUILTIN_PAIRS_PER_TARGET = 32
 BUILTIN_SEED = 20261121
-BUILTIN_MEMBERS = 3
 UNKNOWN_TOKEN = "[UNK]"
 
 if TYPE_CHECKING:
@@ -176,10 +174,12 @@ def builtin_training_data(documents: Sequence[Document]) -> tuple[list[str], lis
     return [form for members in texts.values() for form in members], pairs
 
 
-def train_builtin(documents: Sequence[Document], out_dir: Path | None = None, *, seed: int = BUILTIN_SEED) -> StaticEncoder:
-    """Train the builtin encoder on our documents; saved to `out_dir` as a sentence-transformers model if given."""
+def train_builtin(documents: Sequence[Document], out_dir: Path | None = None, *, members: int, epochs: int,
+                  seed: int = BUILTIN_SEED) -> StaticEncoder:
+    """Train the builtin encoder on our documents (`members` token tables, `epochs` passes over the pairs: the
+    settings `builtin_members` and `builtin_epochs`); saved to `out_dir` as a sentence-transformers model if given."""
     with single_thread():
-        return _train_builtin(documents, out_dir, seed)
+        return _train_builtin(documents, out_dir, seed, members, epochs)
 
 
 @contextmanager
@@ -196,7 +196,8 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: int) -> StaticEncoder:
+def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: int, members: int,
+                   epochs: int) -> StaticEncoder:
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules.normalize import Normalize
@@ -210,10 +211,10 @@ def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: in
         text: encoding.ids or [0]
         for text, encoding in zip(corpus, tokenizer.encode_batch(corpus, add_special_tokens=False), strict=True)
     }
-    # BUILTIN_MEMBERS token tables trained from different seeds, side by side: one table's similarities moved with
+    # Token tables trained from different seeds, side by side: one table's similarities moved with
     # its seed enough to move the calibrated thresholds, and how often real questions were answered, by ten points.
     tables = []
-    for member in range(BUILTIN_MEMBERS):
+    for member in range(members):
         torch.manual_seed(seed + member)
         embedding = StaticEmbedding(tokenizer, embedding_dim=BUILTIN_DIMENSION)
         torch.nn.init.normal_(embedding.embedding.weight, std=0.1)
@@ -225,10 +226,10 @@ def _train_builtin(documents: Sequence[Document], out_dir: Path | None, seed: in
         model.train()
         # The sparse gradients come from torch's own embedding backward: checking their invariants is wasted work.
         with torch.sparse.check_sparse_tensor_invariants(enable=False):
-            _fit(model, loss, optimizer, pairs, token_ids, random.Random(seed + member))
+            _fit(model, loss, optimizer, pairs, token_ids, random.Random(seed + member), epochs)
         weights = embedding.embedding.weight.detach()
         tables.append(weights / weights.norm(dim=1, keepdim=True).clamp_min(1e-12).mean())  # members weigh alike
-    combined = StaticEmbedding(tokenizer, embedding_dim=BUILTIN_DIMENSION * BUILTIN_MEMBERS)
+    combined = StaticEmbedding(tokenizer, embedding_dim=BUILTIN_DIMENSION * members)
     with torch.no_grad():
         combined.embedding.weight.copy_(torch.cat(tables, dim=1))
     if out_dir is not None:
@@ -243,8 +244,9 @@ def _fit(
     pairs: Sequence[tuple[str, str, str]],
     token_ids: dict[str, list[int]],
     generator: random.Random,
+    epochs: int,
 ) -> None:
-    for _ in range(BUILTIN_EPOCHS):
+    for _ in range(epochs):
         for batch in _distinct_target_batches(pairs, BUILTIN_BATCH_SIZE, generator):
             anchors = model(_bag([token_ids[a] for a, _, _ in batch]))["sentence_embedding"]
             positives = model(_bag([token_ids[p] for _, p, _ in batch]))["sentence_embedding"]

@@ -142,23 +142,33 @@ class NluEngine:
         return Understanding(kind, language, None, in_scope, best.score)
 
 
-def _manifest(kb: KnowledgeBase, spec: str, calibration: Calibration, build_seconds: float) -> dict:
+def _training(settings: Settings, spec: str) -> dict | None:
+    """How the builtin encoder is trained (None for a pretrained one): part of what an index is built from."""
+    if not encoders.is_builtin(spec):
+        return None
+    return {"members": settings.builtin_members, "epochs": settings.builtin_epochs}
+
+
+def _manifest(kb: KnowledgeBase, spec: str, training: dict | None, calibration: Calibration,
+              build_seconds: float) -> dict:
     return {
         "nlu_code": NLU_CODE_FINGERPRINT,
         "knowledge_version": kb.version,
         "embedding_model": spec,
+        "encoder_training": training,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(build_seconds, 2),
         "cross_validation": calibration.cross_validation,
     }
 
 
-def _manifest_matches(manifest: dict | None, kb: KnowledgeBase, spec: str) -> bool:
+def _manifest_matches(manifest: dict | None, kb: KnowledgeBase, spec: str, training: dict | None) -> bool:
     return bool(
         manifest
         and manifest.get("nlu_code") == NLU_CODE_FINGERPRINT
         and manifest.get("knowledge_version") == kb.version
         and manifest.get("embedding_model") == spec
+        and manifest.get("encoder_training") == training
     )
 
 
@@ -167,7 +177,7 @@ def load_engine(kb: KnowledgeBase, settings: Settings, spec: str | None = None) 
     built before, by any process; else None."""
     spec = spec or settings.embedding_model
     directory = index_directory(settings.index_dir, kb.version, spec)
-    if not _manifest_matches(read_manifest(directory), kb, spec):
+    if not _manifest_matches(read_manifest(directory), kb, spec, _training(settings, spec)):
         return None
     try:
         return _load(directory, kb.version, spec, segmenter_for(kb))
@@ -229,7 +239,8 @@ def _build_lexical(kb: KnowledgeBase, settings: Settings) -> NluEngine:
     calibration = calibrate(documents, build_index)
     index = build_index(documents)
     with _publishing(settings, kb, LEXICAL_ONLY) as staging:
-        _write(staging, index, calibration, _manifest(kb, LEXICAL_ONLY, calibration, time.monotonic() - started))
+        _write(staging, index, calibration, _manifest(kb, LEXICAL_ONLY, None, calibration,
+                                                     time.monotonic() - started))
     log.info("lexical engine for knowledge %s built in %.1fs", kb.version, time.monotonic() - started)
     return NluEngine(index, calibration, kb.version, complete=False)
 
@@ -299,7 +310,9 @@ def _build(kb: KnowledgeBase, settings: Settings, progress: BuildProgress) -> Nl
     def build_index(subset, out_dir=None) -> SearchIndex:
         if pretrained is not None:
             return SearchIndex.build(subset, spec, segmenter, pretrained, known_vectors)
-        return SearchIndex.build(subset, spec, segmenter, encoders.train_builtin(subset, out_dir))
+        encoder = encoders.train_builtin(subset, out_dir, members=settings.builtin_members,
+                                         epochs=settings.builtin_epochs)
+        return SearchIndex.build(subset, spec, segmenter, encoder)
 
     def fold_done(folds_done: int) -> None:
         progress.done = folds_done
@@ -309,7 +322,8 @@ def _build(kb: KnowledgeBase, settings: Settings, progress: BuildProgress) -> Nl
     calibration = calibrate(documents, build_index, fold_done)
     with _publishing(settings, kb, spec) as staging:
         index = build_index(documents, staging / ENCODER_DIR if pretrained is None else None)
-        _write(staging, index, calibration, _manifest(kb, spec, calibration, time.monotonic() - started))
+        _write(staging, index, calibration,
+               _manifest(kb, spec, _training(settings, spec), calibration, time.monotonic() - started))
     progress.done = progress.steps
     _remove_old_indexes(settings, keep=directory)
     log.info("NLU index for knowledge %s built in %.1fs: %s", kb.version, time.monotonic() - started, calibration.cross_validation)
