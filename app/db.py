@@ -154,8 +154,9 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
-def migrate(database_url: str | None = None) -> None:
-    """Upgrade the database to the newest Alembic revision (idempotent; safe with several processes starting)."""
+def migrate(database_url: str | None = None, revision: str = "head") -> None:
+    """Upgrade the database to the newest (or the given) Alembic revision (idempotent; safe with several processes
+    starting)."""
     from alembic import command
     from alembic.config import Config
 
@@ -163,7 +164,7 @@ def migrate(database_url: str | None = None) -> None:
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     config.set_main_option("sqlalchemy.url", (database_url or get_settings().database_url).replace("%", "%%"))
     with startup_lock():
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 @contextmanager

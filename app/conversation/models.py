@@ -76,4 +76,8 @@ class UserState(SQLModel, table=True):
     topic_aspect: str | None = Field(default=None, max_length=16)
     facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     handoff_requested_at: dt.datetime | None = None
+    # The service last shown (what 「你回答錯了」 is about); not forgotten with the topic, like the turn log it mirrors.
+    last_service_id: str | None = Field(default=None, max_length=80)
+    # 「其他」 was tapped after a 👎: the next text message may be the comment (the rating itself says for what).
+    comment_requested_at: dt.datetime | None = None
     updated_at: dt.datetime = Field(default_factory=utcnow)

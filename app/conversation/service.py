@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
@@ -369,9 +370,11 @@ def reply_to_text(
     way, else an answer; what the answer was about is remembered for the next message; logged (masked)."""
     settings = get_settings()
     state = flows.load_state(session, user)
-    if (awaited := _awaited_comment(session, user, settings.conversation_memory_minutes)) is not None:
-        return _take_comment(session, awaited, text, state, channel=channel, user=user, message_id=message_id,
-                             language=language)
+    if state is not None and state.comment_requested_at is not None:
+        state.comment_requested_at = None  # this message is the comment, or nothing is awaited any more
+        if (awaited := _awaited_comment(session, user, settings.conversation_memory_minutes)) is not None:
+            return _take_comment(session, awaited, text, state, channel=channel, user=user, message_id=message_id,
+                                 language=language)
     conversation = context.load(state, kb, memory_minutes=settings.conversation_memory_minutes)
     check_waiting = state is not None and state.flow == flows.ELIGIBILITY and not flows.expired(
         state, timeout_minutes=settings.eligibility_check_timeout_minutes)
@@ -384,7 +387,7 @@ def reply_to_text(
         reply = _continue_check(state, text, kb)
     if reply is None:
         lang = language or message_language(text, state)
-        reply = answer_text(text, kb=kb, engine=engine, language=lang, last_service_id=_last_service_id(session, user),
+        reply = answer_text(text, kb=kb, engine=engine, language=lang, last_service_id=state.last_service_id if state else None,
                             conversation=conversation, state=state)
         if state is not None:
             state.language = reply.language
@@ -438,23 +441,14 @@ def _check_reply(service: Service, step: flows.Step) -> Reply:
 
 
 def _remember(session: Session, state: UserState | None, reply: Reply) -> None:
-    """Keep the user's language and flag a request for a person for staff."""
+    """Keep the user's language and the service shown, and flag a request for a person for staff."""
     if state is None:
         return
     if reply.intent == "human":
         state.handoff_requested_at = utcnow()
+    if reply.service_id:
+        state.last_service_id = reply.service_id
     flows.save(session, state)
-
-
-def _last_service_id(session: Session, user: str | None) -> str | None:
-    if not user:
-        return None
-    return session.exec(
-        select(ConversationTurn.service_id)
-        .where(ConversationTurn.user_pseudonym == user, col(ConversationTurn.service_id).is_not(None))
-        .order_by(col(ConversationTurn.id).desc())
-        .limit(1)
-    ).first()
 
 
 # --- postbacks (tapped buttons) -------------------------------------------------------------------------------
@@ -511,7 +505,7 @@ def reply_to_postback(
             reply = _cancel_check(state, kb, lang)
         case "fb" if params.get("s") and params.get("v") in ("1", "0"):
             reason = params.get("r") if params["v"] == "0" and params.get("r") in FeedbackReason.__members__ else None
-            reply = _record_feedback(session, user, params["s"], params["v"] == "1", lang,
+            reply = _record_feedback(session, state, params["s"], params["v"] == "1", lang,
                                      FeedbackReason(reason) if reason else None)
         case _:
             # A button of content since unpublished, or an old rich menu: say so gently and offer the menu.
@@ -558,13 +552,14 @@ def _cancel_check(state: UserState | None, kb: KnowledgeBase, lang: str) -> Repl
     return _check_reply(service, flows.answer(state, service, "cancel"))
 
 
-def _record_feedback(session: Session, user: str | None, service_id: str, helpful: bool, lang: str,
+def _record_feedback(session: Session, state: UserState | None, service_id: str, helpful: bool, lang: str,
                      reason: FeedbackReason | None = None) -> Reply:
     """👍/👎 kept with the conversation: linked to this user's latest answer with that service, one rating per
     answer (tapping again changes it, or says it is already recorded, instead of counting or thanking twice). A 👎
     asks what was wrong; the reason tapped goes on the same rating, and 「其他」 asks for the next message as a
     comment (see `_awaited_comment`)."""
     turn_id = existing = None
+    user = state.user_pseudonym if state else None
     if user:
         turn_id = session.exec(
             select(ConversationTurn.id)
@@ -587,6 +582,8 @@ def _record_feedback(session: Session, user: str | None, service_id: str, helpfu
     if reason is not None:
         feedback.reason = reason.value
         feedback.comment_requested_at = utcnow() if reason is FeedbackReason.other else None
+        if state is not None and reason is FeedbackReason.other:
+            state.comment_requested_at = feedback.comment_requested_at
     session.add(feedback)
     if reason is FeedbackReason.other:
         body, quick = texts.text("feedback_ask_comment", lang), messages.navigation(lang)
@@ -635,7 +632,7 @@ def _take_comment(session: Session, feedback: Feedback, text: str, state: UserSt
     """The message asked for after 「其他」: kept (masked, in its own turn) as the rating's comment, not answered."""
     reply = _forwarded_reply(language or message_language(text, state))
     _remember(session, state, reply)
-    feedback.comment_turn_id = log_turn(session, reply, channel=channel, user=user, text=text, message_id=message_id).id
+    feedback.comment_turn_id = log_turn(session, reply, channel=channel, user=user, text=text, message_id=message_id)
     session.add(feedback)
     return reply
 
@@ -645,25 +642,27 @@ def _take_comment(session: Session, feedback: Feedback, text: str, state: UserSt
 
 def log_turn(
     session: Session, reply: Reply, *, channel: str, user: str | None, text: str | None, message_id: str | None = None
-) -> ConversationTurn:
+) -> int:
+    """The turn's row (its id): one INSERT, not the session's unit of work, which cost more than the answer's
+    understanding on every message."""
     # The steps of an eligibility check follow one question through; they are not questions answered. (A typed
     # question that starts a check, 「我26歲 符合嗎」, is one: it carries the aspect it asked.)
     step = reply.intent == "eligibility" and reply.aspect is None
-    turn = ConversationTurn(
-        channel=channel,
-        user_pseudonym=user,
-        line_message_id=message_id,
-        text=mask_personal_data(text) if text else None,
-        language=reply.language,
-        kind="flow" if step else reply.kind,
-        intent=reply.intent,
-        service_id=reply.service_id,
-        candidates=[m.service_id or m.title for m in [*reply.matches, *reply.alternatives][:3]],
-        confidence=reply.confidence,
-    )
-    session.add(turn)
-    session.flush()
-    return turn
+    row = {
+        "channel": channel,
+        "user_pseudonym": user,
+        "line_message_id": message_id,
+        "text": mask_personal_data(text) if text else None,
+        "language": reply.language,
+        "kind": "flow" if step else reply.kind,
+        "intent": reply.intent,
+        "service_id": reply.service_id,
+        "candidates": [m.service_id or m.title for m in [*reply.matches, *reply.alternatives][:3]],
+        "confidence": reply.confidence,
+        "created_at": utcnow(),
+    }
+    table: Table = ConversationTurn.__table__  # type: ignore[attr-defined]  # set by SQLAlchemy, not by SQLModel
+    return session.execute(insert(table).values(row).returning(table.c.id)).scalar_one()
 
 
 def forget_message(session: Session, message_id: str) -> int:

@@ -122,7 +122,9 @@ def renew_leases(session: Session, worker: str, event_ids: list[str], *, lease_s
 
 def save_reply(session: Session, eid: str, messages: list[dict]) -> None:
     """The reply, in the caller's transaction: the one that changed the conversation (no commit here)."""
-    session.execute(update(WebhookEvent).where(col(WebhookEvent.id) == eid).values(reply_messages=messages))
+    # The Core table: the ORM's update by primary key costs more than writing the row.
+    table: Table = WebhookEvent.__table__  # type: ignore[attr-defined]  # set by SQLAlchemy, not declared by SQLModel
+    session.execute(update(table).where(table.c.id == eid).values(reply_messages=messages))
 
 
 @dataclass(frozen=True)

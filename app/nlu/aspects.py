@@ -218,6 +218,10 @@ def _found(cue: str, folded: str) -> bool:
 
 
 _CUE_FORMS = {aspect: tuple(_forms(cue) for cue in cues) for aspect, cues in CUES.items()}
+# Every form with its aspect's rank and its longest word: a message holds few of the hundreds of cues, and a cue
+# whose longest word is not in it is ruled out by one substring test.
+_CUE_TABLE = tuple((rank, form, max(form.split(GAP), key=len)) for rank, cues in enumerate(_CUE_FORMS.values())
+                   for forms in cues for form in forms)
 # Folded once here: folding a cue (OpenCC for the Chinese ones) on every message was most of a reply's NLU time.
 _TOPIC_SWITCH_FORMS = tuple(form for marker in TOPIC_SWITCH for form in _forms(marker))
 _WHERE_FORMS = tuple(form for cue in WHERE for form in _forms(cue))
@@ -226,8 +230,8 @@ _WHERE_FORMS = tuple(form for cue in WHERE for form in _forms(cue))
 def detect_aspect(text: str) -> Aspect | None:
     """The part of a service `text` asks about, or None when it asks about no part in particular."""
     folded = _fold(text)
-    found = [(start, end, rank) for rank, cues in enumerate(_CUE_FORMS.values())
-             for forms in cues for form in forms for start, end in _spans(form, folded)]
+    found = [(start, end, rank) for rank, form, word in _CUE_TABLE if word in folded
+             for start, end in _spans(form, folded)]
     # A cue that shares words with a longer one does not count: 「ภายในกี่วัน」 is a deadline, not the amount that
     # 「กี่วัน」 alone would be; "berapa lama" is not "berapa"; "how much can I get" is an amount, not the
     # eligibility of "can I get".
