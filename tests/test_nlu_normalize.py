@@ -71,7 +71,17 @@ def test_glossary_bridges_each_migrant_language_to_the_chinese_content():
     assert "薪水" in expansions(matching_form("Tôi chưa được trả lương"))
     assert "薪水" in expansions(matching_form("นายจ้างไม่จ่ายค่าจ้าง"))
     assert "薪水" in expansions(matching_form("hindi binayaran ang sahod ko"))
-    assert "轉換雇主" in expansions(matching_form("saya mau pindah majikan"))
+    # The term as the content is matched (Taiwan's characters: 轉換雇主 is folded to 轉換僱主 there too).
+    assert normalize("轉換雇主") in expansions(matching_form("saya mau pindah majikan"))
+
+
+def test_glossary_and_typo_fixes_are_folded_like_the_text_they_meet():
+    """OpenCC's Taiwan conversion rewrites some traditional words (雇主 → 僱主, 文件 → 檔案, 通過 → 透過); a glossary
+    term or typo fix left unconverted never met the content, a phrase or typo left unconverted never the message."""
+    assert normalize("雇主") in matching_form("majikan saya")
+    assert "駁回" in matching_form("勞保給付沒通過")
+    assert normalize("退修金怎麼領") == normalize("退休金怎麼領")
+    assert normalize("雇住不給錢") == normalize("雇主不給錢")
 
 
 def test_glossary_matches_whole_words_only():

@@ -51,6 +51,8 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "可以領*嗎", "能領*嗎", "可以請*嗎", "能請*嗎", "可以申請*嗎", "能申請*嗎", "可以參加*嗎", "能參加*嗎", "算*嗎",
         "can i get", "can we get", "can i take", "can we take", "can we both", "can i join", "am i able to",
         "apakah saya boleh", "boleh ikut", "có được nghỉ",
+        # what one must have done first: 「要上滿幾小時才能申請」
+        "才能申請", "才可以申請", "才能領", "才可以領",
     ),
     Aspect.documents: (
         "證件", "文件", "資料", "準備什麼", "準備哪些", "帶什麼", "帶哪些", "要帶", "需要帶", "準備的東西", "哪些東西",

@@ -74,7 +74,7 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "勞資爭議 調解": ("dispute", "mediation", "perselisihan", "mediasi", "tranh chap", "hoa giai", "ข้อพิพาท", "ไกล่เกลี่ย", "alitan", "pamamagitan"),
     "律師 法律諮詢": ("lawyer", "legal advice", "attorney", "pengacara", "bantuan hukum", "luat su", "tu van phap luat", "ทนาย", "ทนายความ", "abogado"),
     "訴訟": ("lawsuit", "sue", "court", "gugatan", "pengadilan", "kien", "toa an", "ฟ้อง", "ศาล", "demanda", "kaso"),
-    "專線 電話": ("hotline", "phone number", "call", "telepon", "nomor telepon", "duong day nong", "so dien thoai", "สายด่วน", "โทร", "tawag"),
+    "專線 電話": ("hotline", "phone number", "call", "telepon", "nomor telepon", "duong day nong", "so dien thoai", "สายด่วน", "โทร", "tawag", "tumawag", "tatawag", "tawagan"),
     "找工作 就業服務": ("find a job", "looking for a job", "job search", "find work", "job hunting", "cari kerja", "mencari kerja", "lowongan", "tim viec", "tim viec lam", "หางาน", "naghahanap ng trabaho", "maghanap ng trabaho"),
     "職業訓練": ("vocational training", "job training", "skills training", "pelatihan kerja", "kursus", "dao tao nghe", "hoc nghe", "ฝึกอบรม", "ฝึกอาชีพ", "pagsasanay"),
     "身心障礙": ("disability", "disabled", "handicapped", "disabilitas", "cacat", "khuyet tat", "ความพิการ", "พิการ", "kapansanan"),
@@ -151,7 +151,18 @@ COLLOQUIAL: dict[str, str] = {
     "沒通過": "不核發 駁回",  # a benefit claim turned down: what 勞保局's decision says
     "沒核准": "不核發 駁回",
     "工資": "薪水",  # mainland usage (工资) and the legal term for what Taiwanese call 薪水
+    "喬不攏": "談不攏 調解",  # 喬: to settle a disagreement by talking it through
+    "喬不好": "談不攏 調解",
+    "產投": "產業人才投資方案",
 }
+
+def _folded(text: str) -> str:
+    """Chinese as `normalize` leaves it (Taiwan's characters and words: 雇主 → 僱主, 沒通過 → 沒透過), so a term
+    meets the content and a phrase the message, both folded so."""
+    from app.nlu.normalize import has_han, to_taiwan_chinese  # normalize imports this module
+
+    return to_taiwan_chinese(text) if has_han(text) else text
+
 
 @lru_cache(maxsize=1)
 def _latin_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
@@ -159,7 +170,7 @@ def _latin_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     for term, phrases in CROSS_LINGUAL.items():
         for phrase in phrases:
             if phrase.isascii():
-                term_of.setdefault(phrase, term)
+                term_of.setdefault(phrase, _folded(term))
     alternatives = "|".join(re.escape(p) for p in sorted(term_of, key=len, reverse=True))
     return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])"), term_of
 
@@ -168,7 +179,7 @@ def _latin_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
 def _substring_entries() -> tuple[tuple[str, str], ...]:
     entries = [(phrase, term) for term, phrases in CROSS_LINGUAL.items() for phrase in phrases if not phrase.isascii()]
     entries += list(COLLOQUIAL.items())
-    return tuple(entries)
+    return tuple((_folded(phrase), _folded(term)) for phrase, term in entries)
 
 
 def expansions(form: str) -> list[str]:

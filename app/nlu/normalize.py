@@ -73,6 +73,8 @@ TYPOS: dict[str, str] = {
     "怎摸": "怎麼",
     "怎ㄇ": "怎麼",
     "底薪資": "底薪",
+    "保勞報": "保勞保",  # 報 for 保 (勞報 alone is also 勞務報酬, so only after 保)
+    "勞 就 保": "勞保 就保",  # 勞(就)保 as 勞保局 writes it, its brackets dropped
 }
 # 注音 typed alone as a sentence particle (「可以申請ㄇ」): replaced by the particle it stands for, which the lexical
 # signals then treat as a stop word. Other 注音 symbols carry no meaning and are dropped.
@@ -139,13 +141,19 @@ _SPACES_RE = re.compile(r"\s+")
 _LATIN_WORD_RE = re.compile(r"[a-z]+")
 # Typos that are part of a real word in some context: matched only outside it (養老保險 is not 勞保).
 _TYPO_CONTEXT = {"老保": r"(?<!養)老保"}
-_TYPO_RE = re.compile(
-    "|".join(_TYPO_CONTEXT.get(typo, re.escape(typo)) for typo in sorted(TYPOS, key=len, reverse=True))
-)
 
 
 def to_taiwan_chinese(text: str) -> str:
     return _SIMPLIFIED_TO_TAIWAN.convert(text)
+
+
+# Typos are fixed after the conversion to Taiwan's characters, which also rewrites some traditional words (雇主 →
+# 僱主, 文件 → 檔案, 通過 → 透過): both sides of the table are converted the same way, or a typo such as 退修金 is
+# never seen and a fix such as 雇主 never meets the content's 僱主.
+_FOLDED_TYPOS = {to_taiwan_chinese(typo): to_taiwan_chinese(fixed) for typo, fixed in TYPOS.items()}
+_TYPO_RE = re.compile(
+    "|".join(_TYPO_CONTEXT.get(typo, re.escape(typo)) for typo in sorted(_FOLDED_TYPOS, key=len, reverse=True))
+)
 
 
 def has_han(text: str) -> bool:
@@ -172,7 +180,7 @@ def normalize(text: str) -> str:
     text = "".join(" " if _is_dropped(c) else c for c in text).lower()
     if has_han(text) or _ZHUYIN_RE.search(text):
         text = to_taiwan_chinese(text)
-        text = _TYPO_RE.sub(lambda m: TYPOS[m.group()], text)
+        text = _TYPO_RE.sub(lambda m: _FOLDED_TYPOS[m.group()], text)
         text = _replace_zhuyin(text)
     return _SPACES_RE.sub(" ", text).strip()
 
