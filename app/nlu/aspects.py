@@ -84,6 +84,8 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "location", "what time", "jam kerja", "buka jam", "lokasi", "kontak", "hubungi siapa", "số điện thoại",
         "gọi số", "mấy giờ", "địa điểm", "เบอร์โทร", "เปิดกี่โมง", "ที่ตั้ง",
         "跑哪", "要跑", "哪個站", "附近", "去問", "打得通", "半夜", "who do i", "nghe máy", "ติดต่อที่ไหน",
+        # 「要打去哪裡檢舉」 asks whom to call, not where to go (longer than 「去哪裡」, so that one does not count)
+        "打去哪裡", "打到哪裡", "打去哪", "tumawag", "tatawag", "tawagan",
     ),
     Aspect.amount: (
         "多少錢", "多少", "金額", "有錢領", "領多少", "時薪", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少",
@@ -102,6 +104,8 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "可以領到", "how much will", "how much is", "how much can", "compensation amount", "dapat uang", "berapa uang",
         "dapat berapa", "uang berapa", "được tiền", "nhận được bao nhiêu", "được nhận bao nhiêu", "ได้เงิน",
         "เงินเท่าไหร่", "magkano ang",
+        # for how long a benefit is paid ("how long do I get it"), not by when to apply
+        "how long do i get", "how long i get", "how long will i get", "how long would i get",
     ),
     Aspect.deadline: (
         "期限", "截止", "什麼時候", "多久", "何時", "多久內", "幾天內", "來得及", "申請期間", "開放申請", "時效", "多久以內",
