@@ -31,7 +31,7 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "加班 加班費": ("overtime", "lembur", "tang ca", "lam them", "ล่วงเวลา", "โอที", "ทำโอที", "obertaym"),
     "休假 放假": ("day off", "days off", "holiday", "leave", "libur", "cuti", "ngay nghi", "nghi phep", "วันหยุด", "ลาพักร้อน", "day-off", "pahinga", "bakasyon"),
     "工時": ("working hours", "work hours", "jam kerja", "gio lam", "thoi gian lam viec", "ชั่วโมงทำงาน", "oras ng trabaho"),
-    "雇主 老闆": ("employer", "boss", "majikan", "bos", "ong chu", "ba chu", "chu thue", "นายจ้าง", "เจ้านาย", "amo", "employer ko"),
+    "雇主 老闆": ("employer", "boss", "majikan", "pemberi kerja", "chu su dung lao dong", "nguoi su dung lao dong", "bos", "ong chu", "ba chu", "chu thue", "นายจ้าง", "เจ้านาย", "amo", "employer ko"),
     "仲介": ("broker", "agency", "agent", "agen", "agensi", "calo", "moi gioi", "cong ty moi gioi", "นายหน้า", "บริษัทจัดหางาน", "ahensya", "ahente"),
     "仲介費": ("broker fee", "agency fee", "biaya agen", "biaya agensi", "phi moi gioi", "ค่านายหน้า", "bayad sa ahensya"),
     "轉換雇主": (
@@ -154,6 +154,7 @@ COLLOQUIAL: dict[str, str] = {
     "喬不攏": "談不攏 調解",  # 喬: to settle a disagreement by talking it through
     "喬不好": "談不攏 調解",
     "產投": "產業人才投資方案",
+    "領薪日": "發薪日",  # the day wages are due, as the employee says it
 }
 
 def _folded(text: str) -> str:
