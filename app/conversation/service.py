@@ -293,6 +293,11 @@ def _follows_up(topic: Service, text: str, understanding: Understanding, found: 
         return True
     if understanding.kind == "clarify" and topic.id in [m.service_id for m in found[:3]]:
         return True  # the engine cannot choose between services, one of them the conversation's: the conversation can
+    if (understanding.kind == "answer" and found and found[0].score < SWITCH_CONFIDENCE
+            and topic.id in [m.service_id for m in found[1:3] if m.score >= ALTERNATIVE_CONFIDENCE]):
+        # Unsure of its answer, and the conversation's service is one it would offer beside it: the conversation
+        # decides, and the message's own best guess is offered beside the answer (_beside_follow_up).
+        return True
     names_another = (understanding.kind == "answer" and bool(found) and found[0].service_id not in (None, topic.id)
                      and found[0].score >= SWITCH_CONFIDENCE)
     clearly_elsewhere = understanding.intent == OUT_OF_SCOPE and understanding.confidence >= SWITCH_CONFIDENCE
