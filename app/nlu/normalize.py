@@ -73,7 +73,6 @@ TYPOS: dict[str, str] = {
     "怎摸": "怎麼",
     "怎ㄇ": "怎麼",
     "底薪資": "底薪",
-    "保勞報": "保勞保",  # 報 for 保 (勞報 alone is also 勞務報酬, so only after 保)
     "勞 就 保": "勞保 就保",  # 勞(就)保 as 勞保局 writes it, its brackets dropped
 }
 # 注音 typed alone as a sentence particle (「可以申請ㄇ」): replaced by the particle it stands for, which the lexical
