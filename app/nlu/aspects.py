@@ -15,7 +15,7 @@ import unicodedata
 from enum import StrEnum
 from functools import cache, lru_cache
 
-from app.nlu.normalize import has_han, to_taiwan_chinese
+from app.nlu.chinese import in_taiwan_characters
 
 
 # "What do I do?" (「老闆欠薪怎麼辦」) asks about no part in particular: the whole card answers it.
@@ -176,7 +176,7 @@ _PUNCTUATION_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 def _fold(text: str) -> str:
     """NFKC, lower case, and simplified Chinese in Taiwan's characters and words, so one cue serves both."""
     folded = unicodedata.normalize("NFKC", text).lower()
-    return to_taiwan_chinese(folded) if has_han(folded) else folded
+    return in_taiwan_characters(folded)
 
 
 def _toneless(text: str) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from app.nlu.chinese import in_taiwan_characters
+
 # Chinese term → phrases that mean it (en / id / vi without tones / th / tl mixed; one list per concept).
 CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "薪水": (
@@ -157,21 +159,13 @@ COLLOQUIAL: dict[str, str] = {
     "領薪日": "發薪日",  # the day wages are due, as the employee says it
 }
 
-def _folded(text: str) -> str:
-    """Chinese as `normalize` leaves it (Taiwan's characters and words: 雇主 → 僱主, 沒通過 → 沒透過), so a term
-    meets the content and a phrase the message, both folded so."""
-    from app.nlu.normalize import has_han, to_taiwan_chinese  # normalize imports this module
-
-    return to_taiwan_chinese(text) if has_han(text) else text
-
-
 @lru_cache(maxsize=1)
 def _latin_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     term_of: dict[str, str] = {}
     for term, phrases in CROSS_LINGUAL.items():
         for phrase in phrases:
             if phrase.isascii():
-                term_of.setdefault(phrase, _folded(term))
+                term_of.setdefault(phrase, in_taiwan_characters(term))
     alternatives = "|".join(re.escape(p) for p in sorted(term_of, key=len, reverse=True))
     return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])"), term_of
 
@@ -180,7 +174,8 @@ def _latin_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
 def _substring_entries() -> tuple[tuple[str, str], ...]:
     entries = [(phrase, term) for term, phrases in CROSS_LINGUAL.items() for phrase in phrases if not phrase.isascii()]
     entries += list(COLLOQUIAL.items())
-    return tuple((_folded(phrase), _folded(term)) for phrase, term in entries)
+    # In Taiwan's characters, as `normalize` leaves the text: a term meets the content and a phrase the message.
+    return tuple((in_taiwan_characters(phrase), in_taiwan_characters(term)) for phrase, term in entries)
 
 
 def expansions(form: str) -> list[str]:

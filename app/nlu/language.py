@@ -14,6 +14,7 @@ from typing import Literal
 
 from opencc import OpenCC
 
+from app.nlu.chinese import HAN_RE
 from app.nlu.normalize import normalize
 
 Language = Literal["zh-TW", "zh-CN", "en", "id", "vi", "th", "tl"]
@@ -21,7 +22,6 @@ DEFAULT_LANGUAGE: Language = "zh-TW"
 
 _TO_TRADITIONAL = OpenCC("s2t")
 _TO_SIMPLIFIED = OpenCC("t2s")
-_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _THAI_RE = re.compile(r"[\u0e00-\u0e7f]")
 _LATIN_RE = re.compile(r"[a-zà-ỹđ]")
 _WORD_RE = re.compile(r"[a-zà-ỹđ]+")
@@ -60,12 +60,12 @@ STOP_WORDS: dict[Language, frozenset[str]] = {
 
 
 def _script_counts(text: str) -> tuple[int, int, int]:
-    return len(_HAN_RE.findall(text)), len(_THAI_RE.findall(text)), len(_LATIN_RE.findall(text))
+    return len(HAN_RE.findall(text)), len(_THAI_RE.findall(text)), len(_LATIN_RE.findall(text))
 
 
 def chinese_variant(text: str) -> Language:
     """zh-CN when the text has more Simplified-only than Traditional-only characters, else zh-TW."""
-    han = "".join(_HAN_RE.findall(text))
+    han = "".join(HAN_RE.findall(text))
     traditional, simplified = _TO_TRADITIONAL.convert(han), _TO_SIMPLIFIED.convert(han)
     simplified_only = sum(a != b for a, b in zip(han, traditional, strict=False))
     traditional_only = sum(a != b for a, b in zip(han, simplified, strict=False))

@@ -14,8 +14,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from opencc import OpenCC
-
+from app.nlu.chinese import has_han, to_taiwan_chinese
 from app.nlu.glossary import expansions
 
 # Typos and homophones seen in citizens' messages (IME picks the wrong character of the same sound). Only
@@ -134,29 +133,18 @@ ABBREVIATIONS: dict[str, str] = {
     "wat": "what",
 }
 
-_SIMPLIFIED_TO_TAIWAN = OpenCC("s2twp")
-_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES_RE = re.compile(r"\s+")
 _LATIN_WORD_RE = re.compile(r"[a-z]+")
 # Typos that are part of a real word in some context: matched only outside it (養老保險 is not 勞保).
 _TYPO_CONTEXT = {"老保": r"(?<!養)老保"}
 
 
-def to_taiwan_chinese(text: str) -> str:
-    return _SIMPLIFIED_TO_TAIWAN.convert(text)
-
-
-# Typos are fixed after the conversion to Taiwan's characters, which also rewrites some traditional words (雇主 →
-# 僱主, 文件 → 檔案, 通過 → 透過): both sides of the table are converted the same way, or a typo such as 退修金 is
-# never seen and a fix such as 雇主 never meets the content's 僱主.
+# Typos are fixed after the conversion to Taiwan's characters (`app.nlu.chinese`): both sides of the table are
+# converted the same way, or a typo such as 退修金 is never seen and a fix such as 雇主 never meets the content's 僱主.
 _FOLDED_TYPOS = {to_taiwan_chinese(typo): to_taiwan_chinese(fixed) for typo, fixed in TYPOS.items()}
 _TYPO_RE = re.compile(
     "|".join(_TYPO_CONTEXT.get(typo, re.escape(typo)) for typo in sorted(_FOLDED_TYPOS, key=len, reverse=True))
 )
-
-
-def has_han(text: str) -> bool:
-    return bool(_HAN_RE.search(text))
 
 
 def _is_dropped(char: str) -> bool:
