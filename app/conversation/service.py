@@ -286,18 +286,14 @@ def _follows_up(topic: Service, text: str, understanding: Understanding, found: 
     """Whether a message is about the conversation's service. A message that asks about a part of a service or
     states facts is, unless it names another service of its own (「另外想問特休怎麼算」); a short message with no
     such cue (「時薪呢」, 「談不攏的話咧」) is, when it is about no service, greeting or other matter clearly; so is a
-    message the engine would ask about, when the conversation's service is among those it would offer."""
+    message the engine cannot decide alone (a clarification, an unsure answer), when the conversation's service is
+    among those it would offer."""
     if switches_topic(text):
         return False
     if follow_up_only(text, FACT_PHRASES):
         return True
-    if understanding.kind == "clarify" and topic.id in [m.service_id for m in found[:3]]:
-        return True  # the engine cannot choose between services, one of them the conversation's: the conversation can
-    if (understanding.kind == "answer" and found and found[0].score < SWITCH_CONFIDENCE
-            and topic.id in [m.service_id for m in found[1:3] if m.score >= ALTERNATIVE_CONFIDENCE]):
-        # Unsure of its answer, and the conversation's service is one it would offer beside it: the conversation
-        # decides, and the message's own best guess is offered beside the answer (_beside_follow_up).
-        return True
+    if topic.id in _offered_when_unsure(understanding, found):
+        return True  # the engine cannot decide alone, and one of its guesses is the conversation's: the conversation can
     names_another = (understanding.kind == "answer" and bool(found) and found[0].service_id not in (None, topic.id)
                      and found[0].score >= SWITCH_CONFIDENCE)
     clearly_elsewhere = understanding.intent == OUT_OF_SCOPE and understanding.confidence >= SWITCH_CONFIDENCE
@@ -305,6 +301,16 @@ def _follows_up(topic: Service, text: str, understanding: Understanding, found: 
         return not names_another and not clearly_elsewhere
     short = len(text.split()) <= FOLLOW_UP_WORDS if text.isascii() else len(text.strip()) <= FOLLOW_UP_CHARS
     return short and understanding.kind in ("clarify", "fallback") and understanding.intent != OUT_OF_SCOPE
+
+
+def _offered_when_unsure(understanding: Understanding, found: list[Match]) -> list[str | None]:
+    """The services the engine would put one tap away when it cannot decide: a clarification's choices, or those
+    offered beside an answer it is unsure of (below the switch confidence); none when it is sure."""
+    if understanding.kind == "clarify":
+        return [m.service_id for m in found[:3]]
+    if understanding.kind == "answer" and found and found[0].score < SWITCH_CONFIDENCE:
+        return [m.service_id for m in found[1:3] if m.score >= ALTERNATIVE_CONFIDENCE]
+    return []
 
 
 def _answer_service(service: Service, aspect: Aspect | None, lang: str, facts: dict, state: UserState | None,
@@ -392,8 +398,9 @@ def reply_to_text(
         reply = _continue_check(state, text, kb)
     if reply is None:
         lang = language or message_language(text, state)
-        reply = answer_text(text, kb=kb, engine=engine, language=lang, last_service_id=state.last_service_id if state else None,
-                            conversation=conversation, state=state)
+        reply = answer_text(text, kb=kb, engine=engine, language=lang,
+                            last_service_id=state.last_service_id if state else None, conversation=conversation,
+                            state=state)
         if state is not None:
             state.language = reply.language
             if check_waiting and reply.intent != "eligibility":
