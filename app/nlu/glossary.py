@@ -117,6 +117,10 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "罵 霸凌": ("scold", "yell", "yelled", "shout", "bully", "bullying", "dimarahi", "dimaki", "chui", "chui mang", "mang", "ด่า", "กลั่นแกล้ง", "minura", "sinisigawan"),
     "證明 文件": ("certificate", "document", "documents", "surat", "dokumen", "giay to", "chung nhan", "เอกสาร", "ใบรับรอง", "dokumento"),
     "更新 換發 延期": ("renew", "renewal", "extend", "extension", "perpanjang", "memperpanjang", "gia han", "lam lai", "ต่ออายุ", "mag-renew", "i-renew"),
+    # Papers lost, damaged or out of date are 移民署's (ARC) or a consulate's (passport) business, not a withheld passport.
+    "遺失 補發": ("lost", "lose", "damaged", "hilang", "rusak", "bi mat", "lam mat", "bi hong", "ทำหาย", "สูญหาย", "ชำรุด", "nawala", "naiwala", "sira"),
+    "居留 效期 延期": ("validity", "valid until", "expiry", "expiry date", "expired", "masa berlaku", "kadaluarsa", "het han", "thoi han the", "หมดอายุ", "วันหมดอายุ", "expired na"),
+    "健保卡": ("health card", "nhi card", "health insurance card", "kartu askes", "kartu asuransi kesehatan", "the bao hiem y te", "the bhyt", "บัตรประกันสุขภาพ"),
     "工作許可": ("work permit", "izin kerja", "giay phep lao dong", "ใบอนุญาตทำงาน", "permit sa trabaho"),
     "志工": ("volunteer", "relawan", "sukarelawan", "tinh nguyen", "tinh nguyen vien", "อาสาสมัคร", "boluntaryo"),
     "課程 上課": ("course", "class", "classes", "lesson", "kelas", "kursus", "khoa hoc", "lop hoc", "หลักสูตร", "เรียน", "klase", "kurso"),
