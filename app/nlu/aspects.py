@@ -86,6 +86,9 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "跑哪", "要跑", "哪個站", "附近", "去問", "打得通", "半夜", "who do i", "nghe máy", "ติดต่อที่ไหน",
         # 「要打去哪裡檢舉」 asks whom to call, not where to go (longer than 「去哪裡」, so that one does not count)
         "打去哪裡", "打到哪裡", "打去哪", "tumawag", "tatawag", "tawagan",
+        # which languages the staff speak: who answers, and in what (「1955有人會講越南話嗎」)
+        "有人會講", "有人會說", "講越南話", "講印尼話", "講泰語", "說英文", "speak english", "speak my language", "in my language",
+        "pakai bahasa", "berbahasa", "bisa bahasa", "nói tiếng", "người nói", "พูดภาษา", "มีคนพูด", "nagsasalita",
     ),
     Aspect.amount: (
         "多少錢", "多少", "金額", "有錢領", "領多少", "時薪", "收費", "要錢", "免費", "費用", "幾天", "幾%", "補幾", "可以拿", "能拿", "領多少", "拿多少",
@@ -106,6 +109,8 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "เงินเท่าไหร่", "magkano ang",
         # for how long a benefit is paid ("how long do I get it"), not by when to apply
         "how long do i get", "how long i get", "how long will i get", "how long would i get",
+        # whether it is paid at all: 「有津貼嗎」, 「薪水照領嗎」
+        "有津貼嗎", "有補助嗎", "有錢嗎", "照領", "照付", "masih dibayar", "masih digaji", "còn được trả", "ยังได้เงิน",
     ),
     Aspect.deadline: (
         "期限", "截止", "什麼時候", "多久", "何時", "多久內", "幾天內", "來得及", "申請期間", "開放申請", "時效", "多久以內",
@@ -116,7 +121,7 @@ CUES: dict[Aspect, tuple[str, ...]] = {
         "最晚", "最慢", "過了還可以", "逾期", "還來得及", "多久會", "要等多久", "審核多久", "幾天會", "截止日", "何時開始", "開始申請",
         "how long does it take", "how soon", "by when", "expire", "processing time", "berapa hari", "sampai kapan",
         "paling lambat", "bao lâu", "mấy ngày", "hạn chót", "khi nào được", "นานไหม", "ถึงเมื่อไหร่",
-        "多快", "多久可以", "多久能", "how fast",
+        "多快", "多久可以", "多久能", "how fast", "how long till", "how long until", "how long before", "多久才", "多久會入帳",
     ),
     Aspect.apply: (
         "怎麼申請", "如何申請", "申請方式", "報到", "要去哪申請", "去哪申請", "申請流程", "流程", "步驟", "去哪", "哪裡辦", "在哪辦", "怎麼辦理", "辦理",
