@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # the index's life cycle, not for serving. An index is reused only when built the same way.
     builtin_members: int = Field(default=3, ge=1)
     builtin_epochs: int = Field(default=10, ge=1)
+    # Processes that build the cross-validation folds of an index side by side (each trains an encoder); this one
+    # included. Two on the two cores a serving machine has: the build takes about half as long.
+    index_build_processes: int = Field(default=2, ge=1)
     # How often each server process checks whether published content changed (and reloads its index).
     content_poll_seconds: float = Field(default=3.0, gt=0)
 

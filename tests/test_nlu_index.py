@@ -47,7 +47,7 @@ def settings(tmp_path):
     """An index directory of its own, and an encoder trained lightly: these tests are about the index's life, not
     about how well it routes."""
     return get_settings().model_copy(update={"index_dir": tmp_path / "index", "builtin_members": 1,
-                                             "builtin_epochs": 2})
+                                             "builtin_epochs": 2, "index_build_processes": 1})
 
 
 @pytest.fixture
@@ -56,9 +56,9 @@ def count_builds(monkeypatch) -> list[str]:
     built: list[str] = []
     calibrate = nlu_service.calibrate
 
-    def counting(documents, build_index, fold_done):
+    def counting(*args):
         built.append("build")
-        return calibrate(documents, build_index, fold_done)
+        return calibrate(*args)
 
     monkeypatch.setattr(nlu_service, "calibrate", counting)
     return built
@@ -103,6 +103,17 @@ def test_a_damaged_index_is_rebuilt_not_fatal(small_kb, settings, count_builds):
     engine = build_engine(small_kb, settings)
     assert count_builds == ["build", "build"]
     assert engine.understand("最低工資是多少").candidates[0].target == "service:minimum-wage"
+
+
+def test_folds_built_in_two_processes_give_the_index_one_process_builds(small_kb, settings, tmp_path):
+    """The folds train their encoders side by side in a spawned process: same seeds, same documents, so the same
+    calibration (weights, thresholds, what the folds measured) and the same answers."""
+    one = build_engine(small_kb, settings)
+    in_two = settings.model_copy(update={"index_dir": tmp_path / "two", "index_build_processes": 2})
+    two = build_engine(small_kb, in_two)
+    assert two.calibration == one.calibration
+    for question in ("剪床安全防護改善的補助怎麼申請", "老闆欠我薪水", "想學中文"):
+        assert two.understand(question) == one.understand(question)
 
 
 def test_processes_building_the_same_content_at_once_build_it_once(small_kb, settings, count_builds):

@@ -9,9 +9,11 @@ what they say on questions the bot has never seen, which is what citizens send.
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -187,23 +189,44 @@ def held_out_signals(
     documents: Sequence[Document],
     build_index: Callable[[list[Document]], SearchIndex],
     fold_done: Callable[[int], None] = lambda folds_done: None,
+    processes: int = 1,
 ) -> list[HeldOut]:
+    """Every example phrasing scored by an index built without its fold. With `processes` > 1, folds are built in
+    that many processes side by side (this one included; `build_index` must then be picklable): each fold trains
+    an encoder of its own, most of an index build's time, and they do not depend on one another."""
     fold_of = assign_folds(documents)
     probes = plan_item_probes(documents)
     for position in probes:
         fold_of[position] = position % FOLDS
-    held: list[HeldOut] = []
-    for fold in range(FOLDS):
-        kept = [d for position, d in enumerate(documents) if fold_of.get(position) != fold]
-        index = build_index(kept)
-        targets = tuple(index.targets)
-        scored = [d for position, d in enumerate(documents) if fold_of.get(position) == fold and d.target in targets]
-        vectors = index.embed([d.text for d in scored])
-        for document, vector in zip(scored, vectors, strict=True):
-            design = design_matrix(index.signals(document.text, vector), targets)
-            held.append(HeldOut(document.text, document.target, design, targets))
-        fold_done(fold + 1)
-    return held
+    by_fold: dict[int, list[HeldOut]] = {}
+    elsewhere = [fold for fold in range(FOLDS) if fold % processes]
+    # Spawned, not forked: the caller may hold threads and locks (a serving process builds in a thread).
+    pool = ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("spawn")) if elsewhere else None
+    try:
+        remote = {fold: pool.submit(fold_signals, documents, fold_of, fold, build_index) for fold in elsewhere} if pool else {}
+        for fold in range(FOLDS):
+            if fold not in remote:
+                by_fold[fold] = fold_signals(documents, fold_of, fold, build_index)
+                fold_done(len(by_fold))
+        for fold, result in remote.items():
+            by_fold[fold] = result.result()
+            fold_done(len(by_fold))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    return [held for fold in range(FOLDS) for held in by_fold[fold]]
+
+
+def fold_signals(documents: Sequence[Document], fold_of: dict[int, int], fold: int,
+                 build_index: Callable[[list[Document]], SearchIndex]) -> list[HeldOut]:
+    """The phrasings of one fold, scored by an index built from the documents of the other folds."""
+    kept = [d for position, d in enumerate(documents) if fold_of.get(position) != fold]
+    index = build_index(kept)
+    targets = tuple(index.targets)
+    scored = [d for position, d in enumerate(documents) if fold_of.get(position) == fold and d.target in targets]
+    vectors = index.embed([d.text for d in scored])
+    return [HeldOut(document.text, document.target, design_matrix(index.signals(document.text, vector), targets), targets)
+            for document, vector in zip(scored, vectors, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -402,8 +425,9 @@ def calibrate(
     documents: Sequence[Document],
     build_index: Callable[[list[Document]], SearchIndex],
     fold_done: Callable[[int], None] = lambda folds_done: None,
+    processes: int = 1,
 ) -> Calibration:
-    return fit_calibration(held_out_signals(documents, build_index, fold_done))
+    return fit_calibration(held_out_signals(documents, build_index, fold_done, processes))
 
 
 def fit_calibration(held: Sequence[HeldOut]) -> Calibration:

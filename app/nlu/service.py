@@ -23,10 +23,10 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Literal
 
@@ -36,7 +36,7 @@ from app.config import Settings
 from app.knowledge.service import KnowledgeBase
 from app.nlu import encoder as encoders
 from app.nlu.calibration import FOLDS, Calibration, calibrate, decide, design_matrix, evidence, probabilities
-from app.nlu.documents import INTENT, OUT_OF_SCOPE, all_documents, target_kind, target_name
+from app.nlu.documents import INTENT, OUT_OF_SCOPE, Document, all_documents, target_kind, target_name
 from app.nlu.index import (
     ENCODER_DIR,
     MANIFEST,
@@ -272,7 +272,12 @@ def _build_lock(index_dir: Path, progress: BuildProgress | None = None, lock_nam
 
 
 def segmenter_for(kb: KnowledgeBase) -> Segmenter:
-    return _segmenter(tuple(sorted(set(domain_terms([k for s in kb.published for k in s.keywords])))))
+    return _segmenter(segmenter_terms(kb))
+
+
+def segmenter_terms(kb: KnowledgeBase) -> tuple[str, ...]:
+    """The domain words jieba is told about: the services' keywords."""
+    return tuple(sorted(set(domain_terms([k for s in kb.published for k in s.keywords]))))
 
 
 @lru_cache(maxsize=2)
@@ -294,6 +299,26 @@ def _load(directory, knowledge_version: str, spec: str, segmenter: Segmenter) ->
     return NluEngine(index, calibration, knowledge_version, complete=spec != LEXICAL_ONLY)
 
 
+@dataclass(frozen=True)
+class BuiltinIndexBuilder:
+    """Trains the builtin encoder on some documents and indexes them; a value (it pickles), so the cross-validation
+    folds can be built in other processes."""
+
+    spec: str
+    domain_terms: tuple[str, ...]
+    members: int
+    epochs: int
+
+    def __call__(self, documents: list[Document], out_dir: Path | None = None) -> SearchIndex:
+        encoder = encoders.train_builtin(documents, out_dir, members=self.members, epochs=self.epochs)
+        return SearchIndex.build(documents, self.spec, _segmenter(self.domain_terms), encoder)
+
+
+def _pretrained_index(documents: list[Document], out_dir: Path | None = None, *, spec: str, segmenter: Segmenter,
+                      model: encoders.Encoder, known_vectors: dict | None) -> SearchIndex:
+    return SearchIndex.build(documents, spec, segmenter, model, known_vectors)
+
+
 def _build(kb: KnowledgeBase, settings: Settings, progress: BuildProgress) -> NluEngine:
     started = time.monotonic()
     spec = settings.embedding_model
@@ -307,19 +332,21 @@ def _build(kb: KnowledgeBase, settings: Settings, progress: BuildProgress) -> Nl
         vectors = encoders.encode(pretrained, [encoders.encoder_text(spec, t) for t in texts])
         known_vectors = dict(zip(texts, vectors, strict=True))
 
-    def build_index(subset, out_dir=None) -> SearchIndex:
-        if pretrained is not None:
-            return SearchIndex.build(subset, spec, segmenter, pretrained, known_vectors)
-        encoder = encoders.train_builtin(subset, out_dir, members=settings.builtin_members,
-                                         epochs=settings.builtin_epochs)
-        return SearchIndex.build(subset, spec, segmenter, encoder)
+    build_index: Callable[..., SearchIndex]
+    if pretrained is not None:
+        build_index = partial(_pretrained_index, spec=spec, segmenter=segmenter, model=pretrained,
+                              known_vectors=known_vectors)
+        processes = 1  # the folds only look the texts' vectors up: nothing worth another process
+    else:
+        build_index = BuiltinIndexBuilder(spec, segmenter_terms(kb), settings.builtin_members, settings.builtin_epochs)
+        processes = settings.index_build_processes
 
     def fold_done(folds_done: int) -> None:
         progress.done = folds_done
         log.info("NLU index for knowledge %s: cross-validation fold %d of %d done after %.0fs", kb.version,
                  folds_done, FOLDS, time.monotonic() - started)
 
-    calibration = calibrate(documents, build_index, fold_done)
+    calibration = calibrate(documents, build_index, fold_done, processes)
     with _publishing(settings, kb, spec) as staging:
         index = build_index(documents, staging / ENCODER_DIR if pretrained is None else None)
         _write(staging, index, calibration,
