@@ -8,7 +8,7 @@
     import-seeds    read the seed plans into knowledge/plan_items.json
     build-index     build the retrieval index for the current content
     catalogue       every service and plan item as Markdown or HTML, for staff review
-    eval            evaluate retrieval on the held-out set, with baselines
+    eval            evaluate retrieval on the held-out set, with baselines (--seeds N: and the spread over N encoder seeds)
     migrate         bring the database schema to the newest revision
     create-user NAME --role admin|publisher|editor
                     add a staff console account; the password is read from standard input (--reset: new password)
@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
@@ -143,13 +144,20 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(_args: argparse.Namespace) -> int:
+def cmd_eval(args: argparse.Namespace) -> int:
     """Routing on the held-out set with baselines, then what citizens meet: every set through the conversation."""
-    from app.conversation.evaluation import run_conversation_eval
+    from app.conversation.evaluation import print_seed_spread, run_conversation_eval
     from app.nlu.evaluation import run_eval
 
-    run_eval(get_settings(), sys.stdout)
-    run_conversation_eval(get_settings(), sys.stdout)
+    settings = get_settings()
+    run_eval(settings, sys.stdout)
+    reports = [run_conversation_eval(settings, sys.stdout)]
+    for offset in range(1, args.seeds):  # the same content, encoders trained from other seeds, indexes of their own
+        seed = settings.builtin_seed + offset
+        other = settings.model_copy(update={"builtin_seed": seed, "index_dir": settings.index_dir / "seeds" / str(seed)})
+        reports.append(run_conversation_eval(other, io.StringIO()))
+    if len(reports) > 1:
+        print_seed_spread(reports, sys.stdout)
     return 0
 
 
@@ -309,7 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("--out", help="write to this file instead of standard output")
     cat.set_defaults(func=cmd_catalogue)
 
-    commands.add_parser("eval", help="evaluate routing on the held-out set, and every set through the conversation").set_defaults(func=cmd_eval)
+    evaluate = commands.add_parser("eval", help="evaluate routing on the held-out set, and every set through the conversation")
+    evaluate.add_argument("--seeds", type=int, default=1, help="also build with the next encoder seeds and report the "
+                          "spread (one build's figures move with its seed: compare changes on the mean)")
+    evaluate.set_defaults(func=cmd_eval)
     commands.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
 
     create_user = commands.add_parser("create-user", help="add a staff console account (password from stdin)")

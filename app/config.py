@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # the index's life cycle, not for serving. An index is reused only when built the same way.
     builtin_members: int = Field(default=3, ge=1)
     builtin_epochs: int = Field(default=10, ge=1)
+    # The first token table's seed (the others follow it). Part of how an index is built: `python -m app eval
+    # --seeds 3` builds with this seed and the next two, since one build's figures move with its seed.
+    builtin_seed: int = 20261121
     # Processes that build the cross-validation folds of an index side by side (each trains an encoder); this one
     # included. Two on the two cores a serving machine has: the build takes about half as long.
     index_build_processes: int = Field(default=2, ge=1)

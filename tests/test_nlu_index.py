@@ -93,7 +93,8 @@ def test_index_is_rebuilt_when_content_changes(small_kb, settings, count_builds)
 def test_an_index_trained_otherwise_is_not_reused(small_kb, settings, count_builds):
     build_engine(small_kb, settings)
     build_engine(small_kb, settings.model_copy(update={"builtin_epochs": settings.builtin_epochs + 1}))
-    assert count_builds == ["build", "build"]
+    build_engine(small_kb, settings.model_copy(update={"builtin_seed": settings.builtin_seed + 1}))
+    assert count_builds == ["build", "build", "build"]
 
 
 def test_a_damaged_index_is_rebuilt_not_fatal(small_kb, settings, count_builds):

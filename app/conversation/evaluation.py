@@ -262,6 +262,19 @@ def run_conversation_eval(settings: Settings, out: TextIO, *, kb: KnowledgeBase 
     return report
 
 
+def print_seed_spread(reports: Sequence[dict], out: TextIO) -> None:
+    """Each set's outcomes as mean [lowest–highest] over builds from different encoder seeds."""
+    def spread(values: Sequence[float]) -> str:
+        return f"{sum(values) / len(values):.1%} [{min(values):.1%}–{max(values):.1%}]"
+
+    print(f"\nOver {len(reports)} encoder seeds: mean [lowest–highest]", file=out)
+    for name in reports[0]:
+        keys: tuple[str, ...] = ("first_turn_right", "follow_up_right", "aspect_first", "follow_up_in_language")
+        if not name.startswith("dialogues"):
+            keys = ("right", "recoverable", "harmful", "unhelped", "out_of_scope_rejected")
+        print(f"  {name:14} " + "  ".join(f"{key} {spread([r[name][key] for r in reports])}" for key in keys), file=out)
+
+
 def _print(report: dict, out: TextIO) -> None:
     print("\nWhat citizens meet (through the conversation; right / recoverable / harmful / unhelped of in-scope "
           "questions, out of scope rejected)", file=out)

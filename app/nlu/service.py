@@ -146,7 +146,7 @@ def _training(settings: Settings, spec: str) -> dict | None:
     """How the builtin encoder is trained (None for a pretrained one): part of what an index is built from."""
     if not encoders.is_builtin(spec):
         return None
-    return {"members": settings.builtin_members, "epochs": settings.builtin_epochs}
+    return {"members": settings.builtin_members, "epochs": settings.builtin_epochs, "seed": settings.builtin_seed}
 
 
 def _manifest(kb: KnowledgeBase, spec: str, training: dict | None, calibration: Calibration,
@@ -308,9 +308,11 @@ class BuiltinIndexBuilder:
     domain_terms: tuple[str, ...]
     members: int
     epochs: int
+    seed: int
 
     def __call__(self, documents: list[Document], out_dir: Path | None = None) -> SearchIndex:
-        encoder = encoders.train_builtin(documents, out_dir, members=self.members, epochs=self.epochs)
+        encoder = encoders.train_builtin(documents, out_dir, members=self.members, epochs=self.epochs,
+                                         seed=self.seed)
         return SearchIndex.build(documents, self.spec, _segmenter(self.domain_terms), encoder)
 
 
@@ -338,7 +340,8 @@ def _build(kb: KnowledgeBase, settings: Settings, progress: BuildProgress) -> Nl
                               known_vectors=known_vectors)
         processes = 1  # the folds only look the texts' vectors up: nothing worth another process
     else:
-        build_index = BuiltinIndexBuilder(spec, segmenter_terms(kb), settings.builtin_members, settings.builtin_epochs)
+        build_index = BuiltinIndexBuilder(spec, segmenter_terms(kb), settings.builtin_members, settings.builtin_epochs,
+                                          settings.builtin_seed)
         processes = settings.index_build_processes
 
     def fold_done(folds_done: int) -> None:
