@@ -118,8 +118,17 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     "證明 文件": ("certificate", "document", "documents", "surat", "dokumen", "giay to", "chung nhan", "เอกสาร", "ใบรับรอง", "dokumento"),
     "更新 換發 延期": ("renew", "renewal", "extend", "extension", "perpanjang", "memperpanjang", "gia han", "lam lai", "ต่ออายุ", "mag-renew", "i-renew"),
     # Papers lost, damaged or out of date are 移民署's (ARC) or a consulate's (passport) business, not a withheld passport.
-    "遺失 補發": ("lost", "lose", "damaged", "hilang", "rusak", "bi mat", "lam mat", "bi hong", "ทำหาย", "สูญหาย", "ชำรุด", "nawala", "naiwala", "sira"),
-    "居留 效期 延期": ("validity", "valid until", "expiry", "expiry date", "expired", "masa berlaku", "kadaluarsa", "het han", "thoi han the", "หมดอายุ", "วันหมดอายุ", "expired na"),
+    # Only with the papers named: "lost" alone is also a job, a finger or money; "expired" alone a contract.
+    "遺失 補發": (
+        "lost my arc", "lost my passport", "lost my card", "lost my resident", "lost or damaged", "lost or damage",
+        "damaged arc", "damaged passport", "arc hilang", "paspor hilang", "kartu hilang", "arc rusak", "paspor rusak",
+        "mat the cu tru", "mat ho chieu", "lam mat the", "ทำบัตรหาย", "บัตรหาย", "พาสปอร์ตหาย", "nawala ang arc",
+        "nawala ang passport",
+    ),
+    "居留 效期 延期": (
+        "arc validity", "validity of my arc", "arc expired", "arc expiry", "arc expires", "arc valid", "masa berlaku arc",
+        "arc kadaluarsa", "the cu tru het han", "han the cu tru", "thoi han the", "บัตรหมดอายุ", "expired na ang arc",
+    ),
     "健保卡": ("health card", "nhi card", "health insurance card", "kartu askes", "kartu asuransi kesehatan", "the bao hiem y te", "the bhyt", "บัตรประกันสุขภาพ"),
     "工作許可": ("work permit", "izin kerja", "giay phep lao dong", "ใบอนุญาตทำงาน", "permit sa trabaho"),
     "志工": ("volunteer", "relawan", "sukarelawan", "tinh nguyen", "tinh nguyen vien", "อาสาสมัคร", "boluntaryo"),
