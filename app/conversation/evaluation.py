@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-import yaml
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
+from app import yamlfile
 from app.config import PROJECT_ROOT, Settings
 from app.conversation import messages, texts
 from app.conversation.service import Reply, answer_text, reply_to_text
@@ -88,14 +88,14 @@ def is_test(key: str) -> bool:
 def load_citizen_questions(path: Path = EVAL_DIR / "dev_set.yaml") -> list[Question]:
     """The held-out set: its `expected` service, and the `also` acceptable ones where a question fits two."""
     return [Question(str(q["text"]), frozenset([str(q["expected"]), *map(str, q.get("also", []))]), str(q["lang"]))
-            for q in yaml.safe_load(path.read_text("utf-8"))]
+            for q in yamlfile.safe_load(path.read_text("utf-8"))]
 
 
 def load_real_questions(directory: Path = EVAL_DIR) -> list[Question]:
     return [
         Question(str(q["text"]), frozenset(q["acceptable"]), str(q["lang"]), q.get("source"))
         for path in sorted(directory.glob("real_questions_*.yaml"))
-        for q in yaml.safe_load(path.read_text("utf-8"))
+        for q in yamlfile.safe_load(path.read_text("utf-8"))
     ]
 
 
@@ -105,7 +105,7 @@ def load_dialogues(directory: Path = EVAL_DIR) -> list[Dialogue]:
             Turn(str(t["text"]), frozenset(t["services"]), str(t.get("aspect") or "overview"), t.get("facts") or {})
             for t in d["turns"]))
         for path in sorted(directory.glob("dialogues*.yaml"))
-        for d in yaml.safe_load(path.read_text("utf-8"))
+        for d in yamlfile.safe_load(path.read_text("utf-8"))
     ]
 
 

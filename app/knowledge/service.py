@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from sqlmodel import Session, col, select
 
+from app import yamlfile
 from app.db import utcnow
 from app.knowledge.models import (
     AuditLog,
@@ -109,7 +110,7 @@ def kind_of(item: Service | Place) -> ContentKind:
 
 def read_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
 

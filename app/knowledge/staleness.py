@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
+from app import yamlfile
 from app.knowledge.schemas import PHONE_RE, Service, Status
 
 RETIRED_NUMBERS_FILE = "retired_numbers.yaml"
@@ -45,7 +45,7 @@ def load_retired_numbers(knowledge_dir: Path) -> list[RetiredNumber]:
     path = knowledge_dir / RETIRED_NUMBERS_FILE
     if not path.exists():
         return []
-    return [RetiredNumber.model_validate(entry) for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+    return [RetiredNumber.model_validate(entry) for entry in yamlfile.safe_load(path.read_text(encoding="utf-8")) or []]
 
 
 class Problem(StrEnum):

@@ -24,9 +24,9 @@ from typing import TextIO
 import faiss
 import jieba
 import numpy as np
-import yaml
 from rank_bm25 import BM25Okapi
 
+from app import yamlfile
 from app.config import PROJECT_ROOT, Settings
 from app.knowledge.service import KnowledgeBase, load_from_files
 from app.nlu import encoder as encoders
@@ -61,7 +61,7 @@ class Prediction:
 
 def load_questions(path: Path = DEV_SET) -> list[Question]:
     return [Question(str(q["text"]), str(q["expected"]), str(q["lang"]), tuple(map(str, q.get("also", []))))
-            for q in yaml.safe_load(path.read_text("utf-8"))]
+            for q in yamlfile.safe_load(path.read_text("utf-8"))]
 
 
 # --- systems -----------------------------------------------------------------------------------------------------

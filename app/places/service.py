@@ -12,8 +12,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from app import yamlfile
 from app.knowledge.schemas import Status
 from app.places.schemas import District, Place, Point
 
@@ -121,7 +120,7 @@ def load_places(knowledge_dir: Path, districts: dict[str, District], service_ids
     places = []
     for path in sorted((knowledge_dir / PLACES_DIR).glob("*.yaml")):
         try:
-            place = Place.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+            place = Place.model_validate(yamlfile.safe_load(path.read_text(encoding="utf-8")))
         except Exception as exc:
             raise PlacesError(f"{path}: {exc}") from exc
         if place.id != path.stem:
