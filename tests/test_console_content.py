@@ -50,16 +50,6 @@ def kb():
     return load_from_files(ROOT / "knowledge", ROOT / "intents")
 
 
-@pytest.fixture
-def session(tmp_path, kb):
-    engine = make_engine(f"sqlite:///{tmp_path / 'content.db'}")
-    SQLModel.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as db:
-        seed_database(db, kb)
-        db.commit()
-        yield db
-    engine.dispose()
-
 
 def edited(session: Session, service_id: str = SERVICE, **changes) -> Service:
     draft = session.get(ServiceDraft, service_id)

@@ -10,14 +10,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 import app.console.models  # noqa: F401  (tables on the metadata)
 from app.console import charts, service
 from app.console.preview import render_messages
 from app.conversation.models import ConversationTurn, Feedback
-from app.db import make_engine, utcnow
-from app.knowledge.service import add_examples, load_from_files, seed_database
+from app.db import utcnow
+from app.knowledge.service import add_examples, load_from_files
 from app.privacy import mask_personal_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,15 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def kb():
     return load_from_files(ROOT / "knowledge", ROOT / "intents")
 
-
-@pytest.fixture
-def session(tmp_path, kb):
-    engine = make_engine(f"sqlite:///{tmp_path / 'insights.db'}")
-    SQLModel.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as db:
-        seed_database(db, kb)
-        yield db
-    engine.dispose()
 
 
 def plan_names(kb) -> set[str]:

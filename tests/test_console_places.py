@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 import yaml
-from sqlmodel import Session, SQLModel, delete, select
+from sqlmodel import Session, delete, select
 
 import app.console.models  # noqa: F401  (tables on the metadata)
 import app.conversation.models  # noqa: F401
@@ -29,7 +29,6 @@ from app.knowledge.service import (
     load_from_files,
     publish_draft,
     save_draft,
-    seed_database,
     seed_places,
 )
 from app.places.schemas import Place, Point
@@ -228,16 +227,6 @@ def test_a_point_in_the_bounding_box_but_outside_the_outline_is_not_in_the_distr
 
 # --- The database and the files -----------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def session(tmp_path, kb):
-    engine = make_engine(f"sqlite:///{tmp_path / 'places.db'}")
-    SQLModel.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as db:
-        seed_database(db, kb)
-        db.commit()
-        yield db
-    engine.dispose()
 
 
 def test_the_database_answers_from_the_same_places_as_the_files(session, kb):
