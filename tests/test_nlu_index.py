@@ -5,7 +5,11 @@ and swaps in the complete one when its background build is done."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -252,3 +256,48 @@ def test_a_first_start_answers_from_the_words_alone_within_seconds_then_from_the
     assert runtime.wait_for_complete_engine(300)
     assert runtime.content.engine.basis == "complete" and runtime.build is None
     assert progress_seen[-1]["steps_done"] == progress_seen[-1]["steps"]
+
+
+def _children(pid: int, marker: str) -> list[int]:
+    """Processes whose parent is `pid` and whose command line holds `marker` (from /proc: Linux)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+            cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid) and marker in cmdline:
+            found.append(int(status.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "status").read_text().find("State:\tZ") < 0
+    except OSError:
+        return False
+
+
+def test_a_fold_process_ends_when_the_build_it_works_for_is_killed(tmp_path):
+    """A server killed during an index build must not leave its fold process running (memory and a core)."""
+    env = {**os.environ, "INDEX_DIR": str(tmp_path / "index"), "DATA_DIR": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'build.db'}",
+           "INDEX_BUILD_PROCESSES": "2", "BUILTIN_MEMBERS": "1", "BUILTIN_EPOCHS": "2"}
+    build = subprocess.Popen([sys.executable, "-m", "app", "build-index"], env=env, cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (folds := _children(build.pid, "spawn_main")) and time.monotonic() < deadline:
+            assert build.poll() is None, "the build ended before it started a fold process"
+            time.sleep(0.2)
+        assert folds, "no fold process was started"
+        build.kill()
+        build.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in folds) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in folds), "the fold process outlived the build"
+    finally:
+        if build.poll() is None:
+            build.kill()

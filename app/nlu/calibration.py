@@ -10,7 +10,10 @@ what they say on questions the bot has never seen, which is what citizens send.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
+import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -201,7 +204,8 @@ def held_out_signals(
     by_fold: dict[int, list[HeldOut]] = {}
     elsewhere = [fold for fold in range(FOLDS) if fold % processes]
     # Spawned, not forked: the caller may hold threads and locks (a serving process builds in a thread).
-    pool = ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("spawn")) if elsewhere else None
+    pool = ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),)) if elsewhere else None
     try:
         remote = {fold: pool.submit(fold_signals, documents, fold_of, fold, build_index) for fold in elsewhere} if pool else {}
         for fold in range(FOLDS):
@@ -215,6 +219,17 @@ def held_out_signals(
         if pool:
             pool.shutdown(cancel_futures=True)
     return [held for fold in range(FOLDS) for held in by_fold[fold]]
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A fold process ends when the process building the index does, however that ended: a server killed during a
+    build left its fold process behind, holding an encoder's memory (about 700 MB) and a core."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def fold_signals(documents: Sequence[Document], fold_of: dict[int, int], fold: int,
