@@ -154,7 +154,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     reports = [run_conversation_eval(settings, sys.stdout)]
     for offset in range(1, args.seeds):  # the same content, encoders trained from other seeds, indexes of their own
         seed = settings.builtin_seed + offset
-        index_dir = settings.index_dir.with_name(f"{settings.index_dir.name}-seed-{seed}")  # not inside: old indexes are pruned there
+        # Beside the index directory, not inside it: old indexes are pruned there.
+        index_dir = settings.index_dir.with_name(f"{settings.index_dir.name}-seed-{seed}")
         other = settings.model_copy(update={"builtin_seed": seed, "index_dir": index_dir})
         reports.append(run_conversation_eval(other, io.StringIO()))
     if len(reports) > 1:

@@ -120,9 +120,8 @@ CROSS_LINGUAL: dict[str, tuple[str, ...]] = {
     # Papers lost, damaged or out of date are 移民署's (ARC) or a consulate's (passport) business, not a withheld passport.
     # Only with the papers named: "lost" alone is also a job, a finger or money; "expired" alone a contract.
     "遺失 補發": (
-        "lost my arc", "lost my passport", "lost my card", "lost my resident", "lost or damaged", "lost or damage",
-        "damaged arc", "damaged passport", "arc hilang", "paspor hilang", "kartu hilang", "arc rusak", "paspor rusak",
-        "mat the cu tru", "mat ho chieu", "lam mat the", "ทำบัตรหาย", "บัตรหาย", "พาสปอร์ตหาย", "nawala ang arc",
+        "lost my arc", "lost my passport", "lost my card", "lost my resident", "lost arc", "lost passport", "damaged arc",
+        "damaged passport", "arc hilang", "paspor hilang", "kartu hilang", "arc rusak", "paspor rusak", "mat the cu tru", "mat ho chieu", "lam mat the", "ทำบัตรหาย", "บัตรหาย", "พาสปอร์ตหาย", "nawala ang arc",
         "nawala ang passport",
     ),
     "居留 效期 延期": (
