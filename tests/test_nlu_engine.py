@@ -115,7 +115,7 @@ def test_confidences_are_probabilities(engine: NluEngine):
 def test_quality_on_the_held_out_set_meets_the_targets():
     kb, engine = real_content()
     questions = load_questions()
-    predict = engine_predict(engine, kb)
+    predict = engine_predict(engine)
     result = score(questions, [predict(q) for q in questions], kb)
     summary = {k: result[k] for k in ("top1", "top3", "mrr", "out_of_scope_rejected", "out_of_scope_answered")}
     assert result["out_of_scope_answered"] <= TARGETS["out_of_scope_answered"], summary

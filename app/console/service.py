@@ -32,7 +32,8 @@ from app.knowledge.schemas import (
     Translation,
 )
 from app.knowledge.service import SERVICES, ContentKind, KnowledgeBase, latest_versions
-from app.nlu.documents import OUT_OF_SCOPE
+from app.nlu.documents import INTENT, OUT_OF_SCOPE, PLAN, SERVICE
+from app.nlu.service import Candidate
 
 # Taiwan has kept UTC+8 without daylight saving since 1979; staff read every date and time in it.
 
@@ -610,6 +611,7 @@ SHOWN_CANDIDATES = 8  # more than the bot itself considers, so staff see what ca
 @dataclass(frozen=True)
 class CandidateRow:
     target: str
+    service_id: str | None  # links to the service's page
     label: str
     score: float
     chosen: bool
@@ -624,15 +626,14 @@ class TryResult:
     reply: Reply
 
 
-def target_label(target: str, kb: KnowledgeBase) -> str:
-    kind, _, name = target.partition(":")
-    if kind == "service" and (service := kb.service(name)):
+def candidate_label(candidate: Candidate, kb: KnowledgeBase) -> str:
+    if candidate.kind == SERVICE and (service := kb.service(candidate.name)):
         return service.title
-    if kind == "plan" and (item := next((p for p in kb.plan_items if p.id == name), None)):
+    if candidate.kind == PLAN and (item := next((p for p in kb.plan_items if p.id == candidate.name), None)):
         return f"施政計畫項目：{item.name}"
-    if kind == "intent":
-        return f"對話意圖：{INTENT_LABELS.get(name, name)}"
-    return target
+    if candidate.kind == INTENT:
+        return f"對話意圖：{INTENT_LABELS.get(candidate.name, candidate.name)}"
+    return candidate.target
 
 
 def try_question(text: str, kb: KnowledgeBase, engine, language: str | None = None) -> TryResult:
@@ -641,7 +642,7 @@ def try_question(text: str, kb: KnowledgeBase, engine, language: str | None = No
     reply = answer_text(text, kb=kb, engine=engine, language=language or None)
     chosen = reply.matches[0].service_id if reply.kind == "answer" and reply.matches else None
     rows = [
-        CandidateRow(c.target, target_label(c.target, kb), float(c.score), c.target == f"service:{chosen}")
+        CandidateRow(c.target, c.service_id, candidate_label(c, kb), float(c.score), chosen is not None and c.service_id == chosen)
         for c in engine.ranking(text)[:SHOWN_CANDIDATES]
     ]
     return TryResult(understanding.kind, understanding.language, understanding.confidence, rows, reply)

@@ -38,7 +38,7 @@ from app.knowledge.schemas import Service
 from app.knowledge.service import KnowledgeBase
 from app.nlu.aspects import Aspect, asks_where, detect_aspect, follow_up_only, switches_topic
 from app.nlu.calibration import ALTERNATIVE_CONFIDENCE
-from app.nlu.documents import OUT_OF_SCOPE
+from app.nlu.documents import OUT_OF_SCOPE, PLAN, SERVICE
 from app.nlu.facts import PHRASES as FACT_PHRASES
 from app.nlu.facts import extract_facts
 from app.nlu.language import detect_language
@@ -95,10 +95,9 @@ def match_of(service: Service, score: float = 1.0) -> Match:
 def matches_of(understanding: Understanding, kb: KnowledgeBase) -> list[Match]:
     found: list[Match] = []
     for candidate in understanding.candidates:
-        kind, _, name = candidate.target.partition(":")
-        if kind == "service" and (service := kb.service(name)):
+        if candidate.kind == SERVICE and (service := kb.service(candidate.name)):
             found.append(match_of(service, candidate.score))
-        elif kind == "plan" and (item := next((p for p in kb.plan_items if p.id == name), None)):
+        elif candidate.kind == PLAN and (item := next((p for p in kb.plan_items if p.id == candidate.name), None)):
             found.append(Match(None, item.name, item.agency, [item.name], candidate.score))
     return found
 

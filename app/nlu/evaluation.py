@@ -30,7 +30,7 @@ from app import yamlfile
 from app.config import PROJECT_ROOT, Settings
 from app.knowledge.service import KnowledgeBase, load_from_files
 from app.nlu import encoder as encoders
-from app.nlu.documents import OUT_OF_SCOPE, PLAN, SERVICE, covering_services, target_kind, target_name
+from app.nlu.documents import OUT_OF_SCOPE, PLAN, SERVICE, covering_services
 from app.nlu.service import NluEngine, build_engine
 
 DEV_SET = PROJECT_ROOT / "eval" / "dev_set.yaml"
@@ -67,25 +67,15 @@ def load_questions(path: Path = DEV_SET) -> list[Question]:
 # --- systems -----------------------------------------------------------------------------------------------------
 
 
-def engine_predict(engine: NluEngine, kb: KnowledgeBase) -> Callable[[Question], Prediction]:
-    covering = covering_services(kb)
-    plan_names = {p.id: p.name for p in kb.plan_items}
-
-    def services_of(target: str) -> list[str]:
-        if target_kind(target) == SERVICE:
-            return [target_name(target)]
-        if target_kind(target) == PLAN:
-            return covering.get(plan_names[target_name(target)], [])
-        return []
-
+def engine_predict(engine: NluEngine) -> Callable[[Question], Prediction]:
     def predict(question: Question) -> Prediction:
         understanding = engine.understand(question.text)
         routed = understanding.kind in ("answer", "clarify")
-        ranked = [c.target for c in understanding.candidates] if routed else []
-        full = [c.target for c in engine.ranking(question.text) if target_kind(c.target) in (SERVICE, PLAN)]
-        ranks = [full.index(f"{SERVICE}:{a}") + 1 for a in question.acceptable if f"{SERVICE}:{a}" in full]
+        ranked = understanding.candidates if routed else ()
+        full = [c.service_id for c in engine.ranking(question.text) if c.kind in (SERVICE, PLAN)]
+        ranks = [full.index(a) + 1 for a in question.acceptable if a in full]
         return Prediction(
-            services=tuple(name if target_kind(t) == SERVICE else t for t in ranked for name in [target_name(t)]),
+            services=tuple(c.service_id or c.target for c in ranked),
             declined=not routed,
             confident=understanding.kind == "answer",
             rank_of_expected=min(ranks) if ranks else None,
@@ -212,7 +202,7 @@ def run_eval(settings: Settings, out: TextIO, dev_set: Path = DEV_SET) -> dict:
     engine = build_engine(kb, settings)
     engine_seconds = time.perf_counter() - started
     systems = {
-        f"ours ({settings.embedding_model})": engine_predict(engine, kb),
+        f"ours ({settings.embedding_model})": engine_predict(engine),
         "BM25 plan items": bm25_plan_items_baseline(kb),
         "MiniLM-L6 + FAISS": minilm_baseline(kb),
     }

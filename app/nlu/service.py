@@ -36,7 +36,7 @@ from app.config import Settings
 from app.knowledge.service import KnowledgeBase
 from app.nlu import encoder as encoders
 from app.nlu.calibration import FOLDS, Calibration, calibrate, decide, design_matrix, evidence, probabilities
-from app.nlu.documents import INTENT, OUT_OF_SCOPE, Document, all_documents, target_kind, target_name
+from app.nlu.documents import INTENT, OUT_OF_SCOPE, SERVICE, Document, all_documents, target_kind, target_name
 from app.nlu.index import (
     ENCODER_DIR,
     MANIFEST,
@@ -77,8 +77,22 @@ class BuildProgress:
 
 @dataclass(frozen=True)
 class Candidate:
-    target: str  # "service:<id>" | "plan:<plan item id>" | "intent:<name>"
+    target: str  # "service:<id>" | "plan:<plan item id>" | "intent:<name>": the index's key, shown to staff as is
     score: float  # calibrated 0..1
+
+    @property
+    def kind(self) -> str:
+        """SERVICE, PLAN or INTENT."""
+        return target_kind(self.target)
+
+    @property
+    def name(self) -> str:
+        """The service id, plan item id or intent name."""
+        return target_name(self.target)
+
+    @property
+    def service_id(self) -> str | None:
+        return self.name if self.kind == SERVICE else None
 
 
 @dataclass(frozen=True)
@@ -127,7 +141,7 @@ class NluEngine:
             Candidate(targets[i], float(confidences[i])) for i in found.ranked if target_kind(targets[i]) != INTENT
         )[:MAX_CANDIDATES]
         if kind == "smalltalk":
-            return Understanding(kind, language, target_name(best.target), (best,), best.score)
+            return Understanding(kind, language, best.name, (best,), best.score)
         if kind == "answer":
             return Understanding(kind, language, None, in_scope, best.score)
         if kind == "pair":
