@@ -220,3 +220,12 @@ def test_while_content_loads_the_citizen_sees_the_loading_animation(client, line
         runtime.content = content
     # Once content is back, the answer worker answers the stored event.
     assert len(line.wait_for_replies(1, token=event["replyToken"], timeout=20)) == 1
+
+
+def test_a_plan_item_choice_answers_with_that_plan_item(client, line):
+    """A clarification can offer a plan item no service covers; tapping it answers with the plan's own text."""
+    kb = client.app.state.runtime.content.kb
+    item = next(p for p in kb.plan_items if p.citizen_answer)
+    reply = only_message(tap(client, line, messages.postback_data("plan", p=item.id, l="zh-TW"), user=new_user()))
+    assert reply["type"] == "text" and reply["text"].startswith(f"【{item.name}】{item.agency}")
+    assert item.citizen_answer in reply["text"]

@@ -629,7 +629,7 @@ class TryResult:
 def candidate_label(candidate: Candidate, kb: KnowledgeBase) -> str:
     if candidate.kind == SERVICE and (service := kb.service(candidate.name)):
         return service.title
-    if candidate.kind == PLAN and (item := next((p for p in kb.plan_items if p.id == candidate.name), None)):
+    if candidate.kind == PLAN and (item := kb.plan_item_by_id(candidate.name)):
         return f"施政計畫項目：{item.name}"
     if candidate.kind == INTENT:
         return f"對話意圖：{INTENT_LABELS.get(candidate.name, candidate.name)}"
@@ -642,7 +642,8 @@ def try_question(text: str, kb: KnowledgeBase, engine, language: str | None = No
     reply = answer_text(text, kb=kb, engine=engine, language=language or None)
     chosen = reply.matches[0].service_id if reply.kind == "answer" and reply.matches else None
     rows = [
-        CandidateRow(c.target, c.service_id, candidate_label(c, kb), float(c.score), chosen is not None and c.service_id == chosen)
+        CandidateRow(c.target, c.service_id, candidate_label(c, kb), float(c.score),
+                     chosen=chosen is not None and c.service_id == chosen)
         for c in engine.ranking(text)[:SHOWN_CANDIDATES]
     ]
     return TryResult(understanding.kind, understanding.language, understanding.confidence, rows, reply)

@@ -97,7 +97,7 @@ def matches_of(understanding: Understanding, kb: KnowledgeBase) -> list[Match]:
     for candidate in understanding.candidates:
         if candidate.kind == SERVICE and (service := kb.service(candidate.name)):
             found.append(match_of(service, candidate.score))
-        elif candidate.kind == PLAN and (item := next((p for p in kb.plan_items if p.id == candidate.name), None)):
+        elif candidate.kind == PLAN and (item := kb.plan_item_by_id(candidate.name)):
             found.append(Match(None, item.name, item.agency, [item.name], candidate.score))
     return found
 
@@ -490,7 +490,7 @@ def reply_to_postback(
         case "where" if service:
             reply = _answer_service(service, Aspect.contact, lang, conversation.facts, state, [match_of(service)],
                                     geography=kb.geography, wants_place=True)
-        case "plan" if item := next((p for p in kb.plan_items if p.id == params.get("p")), None):
+        case "plan" if item := kb.plan_item_by_id(params.get("p")):
             reply = Reply("answer", [messages.text_message(messages.plan_item_text(item), messages.navigation(lang))],
                           lang, [Match(None, item.name, item.agency, [item.name], 1.0)])
         case "cat" if params.get("c") in messages.MENU_CATEGORIES:

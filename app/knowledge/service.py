@@ -59,6 +59,10 @@ class KnowledgeBase:
     def plan_item(self, name: str) -> PlanItem | None:
         return next((p for p in self.plan_items if p.name == name), None)
 
+    def plan_item_by_id(self, item_id: str | None) -> PlanItem | None:
+        """By the id the index and postbacks carry (the name is what services cite)."""
+        return next((p for p in self.plan_items if p.id == item_id), None)
+
     @property
     def version(self) -> str:
         payload = json.dumps(

@@ -72,6 +72,7 @@ def engine_predict(engine: NluEngine) -> Callable[[Question], Prediction]:
         understanding = engine.understand(question.text)
         routed = understanding.kind in ("answer", "clarify")
         ranked = understanding.candidates if routed else ()
+        # Ranks count plan items too (their place holds None): a service behind a plan item is ranked behind it.
         full = [c.service_id for c in engine.ranking(question.text) if c.kind in (SERVICE, PLAN)]
         ranks = [full.index(a) + 1 for a in question.acceptable if a in full]
         return Prediction(
